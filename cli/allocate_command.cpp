@@ -1,0 +1,132 @@
+// portman allocate NAME: choose a port and write it, under one lock, so that concurrent
+// allocations never hand out the same port. The port alone goes to stdout for scripts.
+#include <chrono>
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "libportman/allocation.hpp"
+#include "libportman/report.hpp"
+
+namespace portman::cli {
+namespace {
+
+struct AllocateOptions {
+  std::string name, type, env = "production", owner = "unknown", description, port, url;
+  std::string process, bind;
+  bool udp = false, json = false;
+};
+
+Result<int> run_allocate(const Context& ctx, const AllocateOptions& o) {
+  if (o.name.empty()) return make_error(ErrorKind::bad_input, "NAME must not be empty");
+  for (auto [what, value] : {std::pair{"NAME", &o.name}, {"--owner", &o.owner},
+                             {"--desc", &o.description}, {"--url", &o.url}, {"--process", &o.process}})
+    if (auto st = check_text(what, *value); !st) return st.error();
+  if (auto st = one_of("environment", o.env, ctx.config.environments); !st) return st.error();
+  const ServiceType* type = nullptr;
+  if (!o.type.empty()) {
+    type = ctx.config.find_type(o.type);
+    if (!type)
+      return make_error(ErrorKind::bad_input,
+                        "unknown type '" + o.type + "'; valid: " + ctx.config.type_names());
+  }
+  if (!o.bind.empty())
+    if (auto p = parse_address_pattern(o.bind); !p || o.bind.find('/') != std::string::npos)
+      return make_error(ErrorKind::bad_input,
+                        "invalid --bind '" + o.bind + "': give one IPv4 or IPv6 address");
+  Protocol proto = o.udp ? Protocol::udp : Protocol::tcp;
+  std::optional<PortKey> wanted;
+  if (!o.port.empty()) {
+    auto key = port_key(o.port, o.udp);
+    if (!key) return key.error();
+    wanted = *key;
+    if (!type) type = ctx.config.type_of_port(key->port);  // -p alone: the type whose range holds it
+  }
+  if (!type && !wanted) type = ctx.config.find_type("dynamic");
+  if (!type && !wanted)
+    return make_error(ErrorKind::bad_input, "give -t TYPE or -p PORT; types: " + ctx.config.type_names());
+
+  PortKey chosen{};
+  Status st = change_registry(ctx, [&](Registry& registry) -> Result<bool> {
+    if (wanted) {
+      if (const Entry* e = registry.find(*wanted))
+        return make_error(ErrorKind::refused,
+                          "port " + registry_key(*wanted) + " is already registered to '" +
+                              e->service + "' (owner " + (e->owner.empty() ? "unknown" : e->owner) +
+                              ", status " + e->status + "); see: portman check " +
+                              std::to_string(wanted->port));
+      chosen = *wanted;
+    } else {
+      // The socket scan happens under the lock: the choice and the write are one step.
+      LiveState live = scan_live(ctx, ScanScope{std::nullopt, false});
+      for (const auto& r : live.runs)
+        if (!r.success)
+          return make_error(ErrorKind::io, "cannot see which ports listen (" + r.collector +
+                                               ": " + r.error + "); nothing allocated");
+      PortPlanner planner(ctx.config, registry, live, std::chrono::system_clock::now());
+      auto ports = planner.free_ports(type->range, proto, 1);
+      if (ports.empty())
+        return make_error(ErrorKind::refused, "no free " + std::string(to_string(proto)) +
+                                                  " port in " + type->name + " range " +
+                                                  type->range.to_string() +
+                                                  " (registered, listening, reserved or in "
+                                                  "quarantine); see: portman suggest -t " +
+                                                  type->name);
+      chosen = {ports.front(), proto};
+    }
+    Json entry = Json::object();
+    entry["service"] = o.name;
+    entry["description"] = o.description.empty() ? o.name + " service" : o.description;
+    entry["environment"] = o.env;
+    entry["protocol"] = std::string(to_string(proto));
+    entry["owner"] = o.owner;
+    entry["status"] = "allocated";
+    if (!o.url.empty()) entry["url"] = o.url;
+    if (type) entry["service_type"] = type->name;
+    if (!o.process.empty()) entry["process"] = o.process;
+    if (!o.bind.empty()) entry["bind"] = o.bind;
+    entry["allocated_at"] = now_timestamp();
+    registry.add(chosen, std::move(entry));
+    return true;
+  });
+  if (!st) return st.error();
+
+  if (o.json) {
+    auto registry = read_registry(ctx);
+    if (!registry) return registry.error();
+    std::cout << entry_json(*registry->find(chosen)).dump(2) << "\n";
+  } else {
+    std::cout << chosen.port << "\n";
+  }
+  std::cerr << "allocated " << registry_key(chosen) << " to " << o.name << " (" << o.env
+            << (type ? ", " + type->name : std::string()) << ") in " << ctx.registry.string() << "\n";
+  if (type && !type->range.contains(chosen.port))
+    std::cerr << "warning: port " << chosen.port << " is outside the " << type->name << " range "
+              << type->range.to_string() << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_allocate_command(CLI::App& app, Action& action) {
+  auto o = std::make_shared<AllocateOptions>();
+  auto* cmd = app.add_subcommand("allocate", "Register a port for a service (the lowest free one, or -p)");
+  cmd->add_option("name", o->name, "Service name")->required();
+  cmd->add_option("-t,--type", o->type, "Service type or alias (default: dynamic, or the type of -p)");
+  cmd->add_option("-e,--env", o->env, "Environment (default production)");
+  cmd->add_option("-o,--owner", o->owner, "Owner (default unknown)");
+  cmd->add_option("-d,--desc", o->description, "Description");
+  cmd->add_option("-p,--port", o->port, "This port, also when it already listens unregistered");
+  cmd->add_flag("--udp", o->udp, "A UDP port");
+  cmd->add_option("--url", o->url, "URL of the service");
+  cmd->add_option("--process", o->process, "Process name expected to listen (owner check)");
+  cmd->add_option("--bind", o->bind, "Address it should listen on, e.g. 127.0.0.1 (exposure check)");
+  cmd->add_flag("--json", o->json, "Print the new entry as JSON");
+  cmd->footer(
+      "The port alone is printed on stdout; the summary goes to stderr.\n"
+      "Examples:\n  PORT=$(portman allocate my-api -t api -o louis)\n"
+      "  portman allocate my-service -p 8085       # register a running service\n"
+      "  portman allocate dns-cache -p 5353 --udp --bind 127.0.0.1");
+  cmd->callback([o, &action] { action = [o](const Context& ctx) { return run_allocate(ctx, *o); }; });
+}
+
+}  // namespace portman::cli

@@ -1,0 +1,53 @@
+#include <algorithm>
+#include <chrono>
+
+#include "cli/commands.hpp"
+#include "libportman/registry_file.hpp"
+#include "libportman/scan.hpp"
+#include "cli/output.hpp"
+
+namespace portman::cli {
+
+Result<PortKey> port_key(const std::string& port, bool udp) {
+  auto p = parse_port(port);
+  if (!p) return p.error();
+  return PortKey{*p, udp ? Protocol::udp : Protocol::tcp};
+}
+
+Result<Registry> read_registry(const Context& ctx) { return load_registry(ctx.registry); }
+
+LiveState scan_live(const Context& ctx, const ScanScope& scope) {
+  Scanner scanner(ctx.collectors);
+  return scanner.scan(scope);
+}
+
+Status change_registry(const Context& ctx, const std::function<Result<bool>(Registry&)>& change) {
+  auto lock = lock_registry(ctx.registry, ctx.config.lock_timeout);
+  if (!lock) return lock.error();
+  auto registry = load_registry(ctx.registry);
+  if (!registry) return registry.error();
+  auto changed = change(*registry);
+  if (!changed) return changed.error();
+  if (!*changed) return {};
+  return save_registry(ctx.registry, *registry, std::chrono::system_clock::now());
+}
+
+std::string now_timestamp() { return local_timestamp(std::chrono::system_clock::now()); }
+
+Status one_of(std::string_view what, const std::string& value, const std::vector<std::string>& valid) {
+  if (std::find(valid.begin(), valid.end(), value) != valid.end()) return {};
+  std::string list;
+  for (const auto& v : valid) list += (list.empty() ? "" : ", ") + v;
+  return make_error(ErrorKind::bad_input,
+                    "unknown " + std::string(what) + " '" + value + "'; valid: " + list);
+}
+
+Status check_text(std::string_view what, const std::string& value) {
+  if (!valid_utf8(value))
+    return make_error(ErrorKind::bad_input, std::string(what) + " is not valid UTF-8");
+  if (value.find_first_of("\r\n") != std::string::npos)
+    return make_error(ErrorKind::bad_input, std::string(what) + " must be one line");
+  return {};
+}
+
+}  // namespace portman::cli

@@ -1,0 +1,21 @@
+#include "cli/context.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+
+namespace portman::cli {
+
+Result<Context> make_context(const GlobalOptions& global) {
+  auto config = load_config(global.config);
+  if (!config) return config.error();
+  Context ctx;
+  ctx.config = std::move(*config);
+  ctx.registry = resolve_registry_path(global.registry, ctx.config);
+  ctx.collectors.procfs = global.procfs;
+  const char* no_color = std::getenv("NO_COLOR");
+  ctx.color = !global.no_color && !(no_color && *no_color) && ::isatty(STDOUT_FILENO);
+  return ctx;
+}
+
+}  // namespace portman::cli

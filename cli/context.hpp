@@ -1,0 +1,35 @@
+// What every command needs: the global options, the loaded config, the registry path, and how
+// to print (colour or not). Commands receive it; nothing here is global state.
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "collectors/collector.hpp"
+#include "libportman/config.hpp"
+#include "libportman/result.hpp"
+
+namespace portman::cli {
+
+struct GlobalOptions {
+  std::optional<std::string> config;
+  std::optional<std::string> registry;
+  bool no_color = false;
+  std::string procfs = "/proc";
+};
+
+struct Context {
+  Config config;
+  std::filesystem::path registry;
+  CollectorOptions collectors;
+  bool color = false;
+};
+
+Result<Context> make_context(const GlobalOptions& global);
+
+// The chosen subcommand's work: an exit code, or an Error that main() prints.
+using Action = std::function<Result<int>(const Context&)>;
+
+}  // namespace portman::cli

@@ -1,0 +1,134 @@
+// portman list: the registry, filtered, as lines, groups, CSV or JSON.
+#include <iostream>
+#include <map>
+
+#include "cli/commands.hpp"
+#include "cli/output.hpp"
+#include "libportman/report.hpp"
+
+namespace portman::cli {
+namespace {
+
+struct ListOptions {
+  bool details = false, ranges = false, csv = false, json = false;
+  std::string env, type, status;
+};
+
+std::string port_label(const Entry& e) {
+  return e.key.protocol == Protocol::udp ? std::to_string(e.key.port) + "/udp"
+                                         : std::to_string(e.key.port);
+}
+
+std::string or_unknown(const std::string& s) { return s.empty() ? "Unknown" : s; }
+
+Result<int> run_list(const Context& ctx, const ListOptions& o) {
+  const ServiceType* type = nullptr;
+  if (!o.type.empty()) {
+    type = ctx.config.find_type(o.type);
+    if (!type)
+      return make_error(ErrorKind::bad_input,
+                        "unknown type '" + o.type + "'; valid: " + ctx.config.type_names());
+  }
+  if (!o.env.empty())
+    if (auto st = one_of("environment", o.env, ctx.config.environments); !st) return st.error();
+  if (!o.status.empty())
+    if (auto st = one_of("status", o.status, ctx.config.statuses); !st) return st.error();
+  auto registry = read_registry(ctx);
+  if (!registry) return registry.error();
+
+  std::vector<const Entry*> shown;
+  for (const Entry& e : registry->entries()) {
+    if (!o.env.empty() && e.environment != o.env) continue;
+    if (!o.status.empty() && e.status != o.status) continue;
+    if (type && ctx.config.find_type(e.service_type) != type) continue;
+    shown.push_back(&e);
+  }
+
+  if (o.json) {
+    Json out = Json::array();
+    for (const Entry* e : shown) out.push_back(entry_json(*e));
+    std::cout << out.dump(2) << "\n";
+    return 0;
+  }
+  if (o.csv) {
+    std::cout << "Port,Service,Status,Environment,Owner,URL\r\n";
+    for (const Entry* e : shown)
+      std::cout << csv_field(port_label(*e)) << ',' << csv_field(or_unknown(e->service)) << ','
+                << csv_field(e->status) << ',' << csv_field(e->environment) << ','
+                << csv_field(e->owner) << ',' << csv_field(e->url) << "\r\n";
+    return 0;
+  }
+
+  Style style(ctx.color);
+  auto line = [&](const Entry& e) {
+    std::string text = port_label(e);
+    text.resize(std::max<size_t>(text.size(), 9), ' ');
+    std::string out = "  " + style.status(e.status, text) + or_unknown(e.service);
+    if (o.details) {
+      out += style.dim("  [" + (e.status.empty() ? std::string("unknown") : e.status) + "]");
+      if (!e.owner.empty()) out += "  owner: " + e.owner;
+      if (!e.url.empty()) out += "  " + e.url;
+    }
+    return out + "\n";
+  };
+
+  if (shown.empty()) {
+    std::cerr << "no allocations" << (o.env.empty() && o.type.empty() && o.status.empty() ? "" : " match")
+              << " in " << ctx.registry.string() << "\n";
+    return 0;
+  }
+  if (o.ranges) {
+    for (const ServiceType& t : ctx.config.types) {
+      std::cout << style.bold(t.range.to_string() + "  " + t.description) << "\n";
+      for (const Entry* e : shown)
+        if (t.range.contains(e->key.port)) std::cout << line(*e);
+    }
+    bool header = false;
+    for (const Entry* e : shown) {
+      if (ctx.config.type_of_port(e->key.port)) continue;
+      if (!header) std::cout << style.bold("Unassigned") << "\n";
+      header = true;
+      std::cout << line(*e);
+    }
+    return 0;
+  }
+  if (o.details) {
+    // Grouped by environment, the seed's order first.
+    std::vector<std::string> order = ctx.config.environments;
+    for (const Entry* e : shown)
+      if (std::find(order.begin(), order.end(), e->environment) == order.end())
+        order.push_back(e->environment);
+    for (const auto& env : order) {
+      bool header = false;
+      for (const Entry* e : shown) {
+        if (e->environment != env) continue;
+        if (!header) std::cout << style.bold(env.empty() ? "other" : env) << "\n";
+        header = true;
+        std::cout << line(*e);
+      }
+    }
+    return 0;
+  }
+  for (const Entry* e : shown) std::cout << line(*e);
+  return 0;
+}
+
+}  // namespace
+
+void add_list_command(CLI::App& app, Action& action) {
+  auto o = std::make_shared<ListOptions>();
+  auto* cmd = app.add_subcommand("list", "List the registered ports");
+  cmd->add_flag("-d,--details", o->details, "Group by environment, with status, owner and URL");
+  cmd->add_flag("-r,--ranges", o->ranges, "Group by type range; the rest under Unassigned");
+  cmd->add_flag("-c,--csv", o->csv, "CSV (RFC 4180) with the header Port,Service,Status,...");
+  cmd->add_option("-e,--env", o->env, "Only this environment");
+  cmd->add_option("-t,--type", o->type, "Only this service type (name or alias)");
+  cmd->add_option("-s,--status", o->status, "Only this status");
+  cmd->add_flag("--json", o->json, "A JSON array of entries, each with port and protocol");
+  cmd->footer(
+      "Examples:\n  portman list\n  portman list -d -e production\n  portman list -r\n"
+      "  portman list -c > ports.csv\n  portman list --json | jq '.[].port'");
+  cmd->callback([o, &action] { action = [o](const Context& ctx) { return run_list(ctx, *o); }; });
+}
+
+}  // namespace portman::cli

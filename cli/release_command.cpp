@@ -1,0 +1,61 @@
+// portman release PORT: move the entry into the archive; refuse while the port still listens.
+#include <iostream>
+
+#include "cli/commands.hpp"
+
+namespace portman::cli {
+namespace {
+
+struct ReleaseOptions {
+  std::string port;
+  bool udp = false, force = false, json = false;
+};
+
+Result<int> run_release(const Context& ctx, const ReleaseOptions& o) {
+  auto key = port_key(o.port, o.udp);
+  if (!key) return key.error();
+  std::string service;
+  Status st = change_registry(ctx, [&](Registry& registry) -> Result<bool> {
+    const Entry* e = registry.find(*key);
+    if (!e)
+      return make_error(ErrorKind::refused, "port " + registry_key(*key) +
+                                                " is not registered; nothing to release");
+    service = e->service;
+    if (!o.force) {
+      LiveState live = scan_live(ctx, ScanScope{*key, true});
+      if (!live.sockets.empty()) {
+        const Owner* ow = live.sockets.front().main_owner();
+        return make_error(ErrorKind::refused,
+                          "port " + registry_key(*key) + " is still listening" +
+                              (ow ? " (" + ow->process + ", pid " + std::to_string(ow->pid) + ")"
+                                  : std::string()) +
+                              "; stop the service first, or use --force");
+      }
+    }
+    registry.release(*key, now_timestamp());
+    return true;
+  });
+  if (!st) return st.error();
+  if (o.json)
+    std::cout << Json{{"port", key->port}, {"protocol", std::string(to_string(key->protocol))},
+                      {"service", service}, {"released", true}}.dump(2)
+              << "\n";
+  std::cerr << "released " << registry_key(*key) << " (" << service << "); it stays in quarantine for "
+            << std::chrono::duration_cast<std::chrono::hours>(ctx.config.quarantine).count() << "h\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_release_command(CLI::App& app, Action& action) {
+  auto o = std::make_shared<ReleaseOptions>();
+  auto* cmd = app.add_subcommand("release", "Archive a port's entry (refused while it listens)");
+  cmd->add_option("port", o->port, "The port (1-65535)")->required();
+  cmd->add_flag("--udp", o->udp, "The UDP entry");
+  cmd->add_flag("-f,--force", o->force, "Release even though the port still listens");
+  cmd->add_flag("--json", o->json, "Print what was released as JSON");
+  cmd->footer("Examples:\n  portman release 8085\n  portman release 5353 --udp --force");
+  cmd->callback([o, &action] { action = [o](const Context& ctx) { return run_release(ctx, *o); }; });
+}
+
+}  // namespace portman::cli

@@ -1,0 +1,56 @@
+// portman update PORT STATUS: set the status (one of the configured ones) and an optional note.
+#include <iostream>
+
+#include "cli/commands.hpp"
+#include "libportman/report.hpp"
+
+namespace portman::cli {
+namespace {
+
+struct UpdateOptions {
+  std::string port, status, note;
+  bool has_note = false, udp = false, json = false;
+};
+
+Result<int> run_update(const Context& ctx, const UpdateOptions& o) {
+  auto key = port_key(o.port, o.udp);
+  if (!key) return key.error();
+  if (auto st = one_of("status", o.status, ctx.config.statuses); !st) return st.error();
+  if (auto st = check_text("--note", o.note); !st) return st.error();
+  Json after;
+  Status st = change_registry(ctx, [&](Registry& registry) -> Result<bool> {
+    if (!registry.find(*key))
+      return make_error(ErrorKind::refused, "port " + registry_key(*key) +
+                                                " is not registered; register it first: portman "
+                                                "allocate NAME -p " + std::to_string(key->port));
+    registry.set_status(*key, o.status, o.has_note ? std::optional(o.note) : std::nullopt,
+                        now_timestamp());
+    after = entry_json(*registry.find(*key));
+    return true;
+  });
+  if (!st) return st.error();
+  if (o.json) std::cout << after.dump(2) << "\n";
+  std::cerr << "updated " << registry_key(*key) << ": status " << o.status << "\n";
+  return 0;
+}
+
+}  // namespace
+
+void add_update_command(CLI::App& app, Action& action) {
+  auto o = std::make_shared<UpdateOptions>();
+  auto* cmd = app.add_subcommand("update", "Set a registered port's status");
+  cmd->add_option("port", o->port, "The port (1-65535)")->required();
+  cmd->add_option("status", o->status, "New status (see statuses in portman.yml)")->required();
+  auto* note = cmd->add_option("-n,--note", o->note, "A note, kept in the entry's notes");
+  cmd->add_flag("--udp", o->udp, "The UDP entry");
+  cmd->add_flag("--json", o->json, "Print the updated entry as JSON");
+  cmd->footer(
+      "Examples:\n  portman update 8081 needs_pairing -n \"Session destroyed\"\n"
+      "  portman update 3000 active");
+  cmd->callback([o, note, &action] {
+    o->has_note = note->count() > 0;
+    action = [o](const Context& ctx) { return run_update(ctx, *o); };
+  });
+}
+
+}  // namespace portman::cli

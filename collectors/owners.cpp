@@ -1,0 +1,433 @@
+// The owners collector. The costly part is reading /proc/PID/fd: one readlink per open file of
+// every process. So it reads only until each socket has a real owner, in the sockets' network
+// namespace first, and then follows the owners' children instead of the rest of /proc.
+#include "collectors/owners.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <pwd.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <charconv>
+#include <cstring>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <system_error>
+#include <unordered_map>
+#include <unordered_set>
+#include <utility>
+#include <vector>
+
+#include "collectors/proc_process.hpp"
+#include "libportman/unique_fd.hpp"
+
+namespace portman {
+
+namespace {
+
+constexpr pid_t kInitPid = 1;
+
+// A path relative to a directory fd ("1234/fd"), built on the stack: no allocation per process.
+class RelPath {
+ public:
+  explicit RelPath(pid_t pid) { add(pid); }
+  RelPath& add(pid_t n) {
+    auto [end, ec] = std::to_chars(buf_ + len_, buf_ + kMax, n);
+    if (ec == std::errc{}) len_ = static_cast<std::size_t>(end - buf_);
+    buf_[len_] = '\0';
+    return *this;
+  }
+  RelPath& add(std::string_view s) {
+    std::size_t n = std::min(s.size(), kMax - len_);
+    std::memcpy(buf_ + len_, s.data(), n);
+    len_ += n;
+    buf_[len_] = '\0';
+    return *this;
+  }
+  const char* c_str() const { return buf_; }
+
+ private:
+  static constexpr std::size_t kMax = 95;
+  char buf_[kMax + 1] = {};
+  std::size_t len_ = 0;
+};
+
+UniqueFd open_dir_at(int dir_fd, const char* rel) {
+  return UniqueFd(::openat(dir_fd, rel, O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+}
+
+// Lists directories with getdents64 into one buffer reused for every directory of a run.
+class DirLister {
+ public:
+  // Calls fn(name, d_type) for each entry but "." and ".." until fn returns false.
+  // Returns 0 or the errno of the failed read.
+  template <class Fn>
+  int list(int dir_fd, Fn&& fn) {
+    for (;;) {
+      ssize_t n = ::getdents64(dir_fd, buf_.data(), buf_.size());
+      if (n == 0) return 0;
+      if (n < 0) return errno;
+      for (ssize_t off = 0; off < n;) {
+        const auto* d = reinterpret_cast<const struct dirent64*>(buf_.data() + off);
+        off += d->d_reclen;
+        std::string_view name(d->d_name);
+        if (name == "." || name == "..") continue;
+        if (!fn(name, d->d_type)) return 0;
+      }
+    }
+  }
+
+ private:
+  std::vector<char> buf_ = std::vector<char>(32 * 1024);  // operator new: aligned for dirent64
+};
+
+// Reads a whole (small) procfs file into `out`, whose capacity is reused. Returns 0 or errno.
+int read_file_at(int dir_fd, const char* rel, std::string& out) {
+  constexpr std::size_t kLimit = 1 << 20;  // a cmdline beyond this is cut, not a reason to fail
+  out.clear();
+  UniqueFd fd(::openat(dir_fd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY));
+  if (!fd) return errno;
+  std::size_t used = 0;
+  while (used < kLimit) {
+    if (out.size() < used + 4096) out.resize(std::max(out.capacity(), used + 4096));
+    ssize_t n = ::read(fd.get(), out.data() + used, out.size() - used);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) {
+      int err = errno;
+      out.clear();
+      return err;
+    }
+    if (n == 0) break;
+    used += static_cast<std::size_t>(n);
+  }
+  out.resize(used);
+  return 0;
+}
+
+// readlinkat into `buf`; nullopt when it fails (errno set). A target longer than `buf` comes
+// back cut, which is harmless where we use it: "socket:[N]" and "net:[N]" are short.
+std::optional<std::string_view> read_link_at(int dir_fd, const char* rel, std::span<char> buf) {
+  ssize_t n = ::readlinkat(dir_fd, rel, buf.data(), buf.size());
+  if (n < 0) return std::nullopt;
+  return std::string_view(buf.data(), static_cast<std::size_t>(n));
+}
+
+bool is_denied(int err) {
+  return err == EACCES || err == EPERM;
+}
+
+// One socket inode to attribute.
+struct InodeSlot {
+  std::vector<std::size_t> sockets;  // indexes into LiveState::sockets
+  std::vector<pid_t> holders;        // in the order found
+  bool found = false;                // held by a process other than PID 1
+};
+
+class ProcessWalk {
+ public:
+  void want(std::uint64_t inode, std::size_t socket_index, const std::string& netns) {
+    auto [it, inserted] = slot_of_.try_emplace(inode, slots_.size());
+    if (inserted) {
+      slots_.emplace_back();
+      ++remaining_;
+    }
+    slots_[it->second].sockets.push_back(socket_index);
+    if (!netns.empty() && std::find(netns_.begin(), netns_.end(), netns) == netns_.end())
+      netns_.push_back(netns);
+  }
+
+  bool empty() const { return slots_.empty(); }
+  int unreadable() const { return unreadable_; }
+  std::vector<InodeSlot>& slots() { return slots_; }
+
+  Status run(int proc_fd) {
+    proc_fd_ = proc_fd;
+    std::vector<pid_t> pids;
+    int err = lister_.list(proc_fd_, [&](std::string_view name, unsigned char type) {
+      if (type != DT_DIR && type != DT_UNKNOWN) return true;
+      if (auto pid = parse_pid(name)) pids.push_back(*pid);
+      return true;
+    });
+    if (err != 0)
+      return make_error(ErrorKind::io,
+                        "cannot list procfs: " + std::system_category().message(err));
+    std::sort(pids.begin(), pids.end());  // a fixture tree lists in hash order; keep runs stable
+    visited_.reserve(pids.size());
+
+    // A socket can be passed to another namespace, so those processes are only put off.
+    std::vector<pid_t> other_netns;
+    for (pid_t pid : pids) {
+      if (finished()) return {};
+      if (tail()) {
+        visit_if_child_of_holder(pid);
+      } else if (!in_sockets_netns(pid)) {
+        other_netns.push_back(pid);
+      } else {
+        visit(pid);
+      }
+    }
+    for (pid_t pid : other_netns) {
+      if (finished()) return {};
+      if (tail()) {
+        visit_if_child_of_holder(pid);
+      } else {
+        visit(pid);
+      }
+    }
+    return {};
+  }
+
+ private:
+  enum class FdScan { read, gone, denied };
+
+  // Every socket has its owner and the children files led to every co-owner.
+  bool finished() const { return remaining_ == 0 && !children_unavailable_; }
+  // Every socket has its owner but there are no children files: the rest of /proc may still
+  // hold pre-fork workers, found by their parent (one small read) instead of all their fds.
+  bool tail() const { return remaining_ == 0 && children_unavailable_; }
+
+  void visit_if_child_of_holder(pid_t pid) {
+    if (read_file_at(proc_fd_, RelPath(pid).add("/stat").c_str(), text_) != 0) return;
+    auto ppid = parse_stat_ppid(text_);
+    if (ppid && holder_pids_.count(*ppid)) visit(pid);
+  }
+
+  bool in_sockets_netns(pid_t pid) {
+    if (netns_.empty()) return true;
+    char buf[64];
+    auto ns = read_link_at(proc_fd_, RelPath(pid).add("/ns/net").c_str(), buf);
+    if (!ns) return true;  // unreadable: it cannot be ruled out
+    return std::find(netns_.begin(), netns_.end(), *ns) != netns_.end();
+  }
+
+  // Visits `pid` and, when it holds wanted sockets, its descendants that hold them too.
+  void visit(pid_t pid) {
+    pending_.clear();
+    pending_.push_back(pid);
+    while (!pending_.empty()) {
+      pid_t p = pending_.back();
+      pending_.pop_back();
+      if (!visited_.insert(p).second) continue;
+      hits_.clear();
+      if (scan_fds(p) == FdScan::denied) ++unreadable_;
+      if (hits_.empty()) continue;  // holds none: children it forks from now on cannot either
+      record(p);
+      if (p != kInitPid) push_children(p);  // PID 1's children are every service on the host
+    }
+  }
+
+  // Collects into hits_ the slots of the wanted sockets that `pid` has open.
+  FdScan scan_fds(pid_t pid) {
+    UniqueFd dir = open_dir_at(proc_fd_, RelPath(pid).add("/fd").c_str());
+    if (!dir) return is_denied(errno) ? FdScan::denied : FdScan::gone;  // gone: exited
+    bool denied = false;
+    int err = lister_.list(dir.get(), [&](std::string_view name, unsigned char type) {
+      if (type != DT_LNK && type != DT_UNKNOWN) return true;
+      char buf[64];
+      auto target = read_link_at(dir.get(), name.data(), buf);  // d_name is NUL-terminated
+      if (!target) {
+        denied = is_denied(errno);
+        return !denied;  // one denied link means all of them are
+      }
+      if (auto inode = parse_socket_link(*target)) {
+        if (auto it = slot_of_.find(*inode); it != slot_of_.end()) hits_.push_back(it->second);
+      }
+      return true;
+    });
+    if (denied || is_denied(err)) return FdScan::denied;
+    return err == 0 ? FdScan::read : FdScan::gone;
+  }
+
+  void record(pid_t pid) {
+    for (std::size_t index : hits_) {
+      InodeSlot& slot = slots_[index];
+      if (!slot.holders.empty() && slot.holders.back() == pid) continue;  // dup'ed fd
+      slot.holders.push_back(pid);
+      if (pid != kInitPid) holder_pids_.insert(pid);
+      if (pid != kInitPid && !slot.found) {
+        slot.found = true;
+        --remaining_;
+      }
+    }
+  }
+
+  // Queues the children of every thread of `pid` (CONFIG_PROC_CHILDREN).
+  void push_children(pid_t pid) {
+    UniqueFd task = open_dir_at(proc_fd_, RelPath(pid).add("/task").c_str());
+    if (!task) {
+      if (errno == ENOENT && ::faccessat(proc_fd_, RelPath(pid).c_str(), F_OK, 0) == 0)
+        children_unavailable_ = true;
+      return;
+    }
+    lister_.list(task.get(), [&](std::string_view name, unsigned char) {
+      auto tid = parse_pid(name);
+      if (!tid) return true;
+      int err = read_file_at(task.get(), RelPath(*tid).add("/children").c_str(), text_);
+      if (err == ENOENT && ::faccessat(task.get(), name.data(), F_OK, 0) == 0)
+        children_unavailable_ = true;  // the thread is there, its children file is not
+      if (err == 0) parse_children(text_, pending_);
+      return true;
+    });
+  }
+
+  int proc_fd_ = -1;
+  std::vector<std::string> netns_;  // namespaces of the wanted sockets; empty: unknown
+  std::unordered_map<std::uint64_t, std::size_t> slot_of_;
+  std::vector<InodeSlot> slots_;
+  std::size_t remaining_ = 0;  // slots not yet found
+  bool children_unavailable_ = false;
+  int unreadable_ = 0;
+  std::unordered_set<pid_t> visited_;
+  std::unordered_set<pid_t> holder_pids_;  // processes found holding a wanted socket, not PID 1
+  std::vector<pid_t> pending_;     // descendants of an owner still to visit
+  std::vector<std::size_t> hits_;  // slots held by the process being scanned
+  DirLister lister_;
+  std::string text_;
+};
+
+// uid -> name, looked up once per uid and run.
+class UserNames {
+ public:
+  const std::string& name(uid_t uid) {
+    auto [it, inserted] = names_.try_emplace(uid);
+    if (inserted) it->second = lookup(uid);
+    return it->second;
+  }
+
+ private:
+  static std::string lookup(uid_t uid) {
+    std::vector<char> buf(1024);
+    for (;;) {
+      passwd pw{};
+      passwd* found = nullptr;
+      int rc = ::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found);
+      if (rc == ERANGE && buf.size() < (1u << 20)) {
+        buf.resize(buf.size() * 2);
+        continue;
+      }
+      if (rc == 0 && found) return found->pw_name;
+      return std::to_string(uid);
+    }
+  }
+
+  std::unordered_map<uid_t, std::string> names_;
+};
+
+// Reads what `owner` shows about a process; only done for the few processes that own sockets.
+class OwnerReader {
+ public:
+  explicit OwnerReader(int proc_fd) : proc_fd_(proc_fd) {}
+
+  Owner read(pid_t pid) {
+    Owner o;
+    o.pid = pid;
+    if (read_file_at(proc_fd_, RelPath(pid).add("/comm").c_str(), text_) == 0) {
+      std::string_view comm = text_;
+      if (comm.ends_with('\n')) comm.remove_suffix(1);
+      o.process = comm;
+    }
+    if (read_file_at(proc_fd_, RelPath(pid).add("/cmdline").c_str(), text_) == 0)
+      o.cmdline = join_cmdline(text_);
+    char exe[PATH_MAX];
+    if (auto target = read_link_at(proc_fd_, RelPath(pid).add("/exe").c_str(), exe))
+      o.exe = *target;
+
+    std::optional<uid_t> uid;
+    if (read_file_at(proc_fd_, RelPath(pid).add("/status").c_str(), text_) == 0)
+      uid = parse_status_euid(text_);
+    struct stat st {};
+    if (!uid && ::fstatat(proc_fd_, RelPath(pid).c_str(), &st, 0) == 0)
+      uid = st.st_uid;  // /proc/PID belongs to the effective uid (of dumpable processes)
+    if (uid) {
+      o.uid = *uid;
+      o.user = users_.name(*uid);
+    }
+
+    if (read_file_at(proc_fd_, RelPath(pid).add("/cgroup").c_str(), text_) == 0) {
+      CgroupInfo cgroup = parse_cgroup(text_);
+      o.container = std::move(cgroup.container);
+      o.unit = std::move(cgroup.unit);
+    }
+    return o;
+  }
+
+ private:
+  int proc_fd_;
+  UserNames users_;
+  std::string text_;
+};
+
+std::string unknown_reason(int unreadable) {
+  if (unreadable == 0) return "no process holds this socket (kernel socket, or the process exited)";
+  return "owner unknown: " + std::to_string(unreadable) +
+         (unreadable == 1 ? " process" : " processes") +
+         " could not be read (permission denied); run as root or grant CAP_DAC_READ_SEARCH and "
+         "CAP_SYS_PTRACE";
+}
+
+// Details once per owner, even when it holds many sockets; owners in pid order.
+void attach_owners(int proc_fd, std::vector<InodeSlot>& slots, LiveState& state) {
+  OwnerReader reader(proc_fd);
+  std::unordered_map<pid_t, Owner> owners;
+  for (InodeSlot& slot : slots) {
+    std::sort(slot.holders.begin(), slot.holders.end());
+    for (pid_t pid : slot.holders) {
+      auto [it, inserted] = owners.try_emplace(pid);
+      if (inserted) it->second = reader.read(pid);
+    }
+    for (std::size_t index : slot.sockets) {
+      std::vector<Owner>& list = state.sockets[index].owners;
+      list.clear();
+      for (pid_t pid : slot.holders) list.push_back(owners.at(pid));
+    }
+  }
+}
+
+class OwnersCollector final : public Collector {
+ public:
+  explicit OwnersCollector(CollectorOptions options) : options_(std::move(options)) {}
+
+  Status collect(const ScanScope& scope, LiveState& state) override {
+    if (!scope.owners) return {};
+    auto in_scope = [&](const ListeningSocket& s) { return !scope.only || s.key() == *scope.only; };
+
+    ProcessWalk walk;
+    for (std::size_t i = 0; i < state.sockets.size(); ++i) {
+      const ListeningSocket& s = state.sockets[i];
+      if (in_scope(s) && s.inode != 0) walk.want(s.inode, i, s.netns);
+    }
+    if (!walk.empty()) {
+      UniqueFd proc(::open(options_.procfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      if (!proc) {
+        return make_error(ErrorKind::io, "cannot open procfs " + options_.procfs.string() + ": " +
+                                             std::system_category().message(errno));
+      }
+      if (Status st = walk.run(proc.get()); !st) return st;
+      state.processes_unreadable += walk.unreadable();
+      attach_owners(proc.get(), walk.slots(), state);
+    }
+
+    for (ListeningSocket& s : state.sockets) {
+      if (!in_scope(s)) continue;
+      s.owner_unknown = s.owners.empty() ? unknown_reason(walk.unreadable()) : std::string();
+    }
+    return {};
+  }
+
+ private:
+  CollectorOptions options_;
+};
+
+}  // namespace
+
+std::unique_ptr<Collector> make_owners_collector(const CollectorOptions& options) {
+  return std::make_unique<OwnersCollector>(options);
+}
+
+}  // namespace portman

@@ -1,0 +1,436 @@
+#include "libportman/config.hpp"
+
+#include <arpa/inet.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cerrno>
+#include <cstring>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+
+#include <yaml-cpp/yaml.h>
+
+#include "libportman/duration.hpp"
+
+namespace portman {
+
+std::string PortRange::to_string() const {
+  return first == last ? std::to_string(first)
+                       : std::to_string(first) + "-" + std::to_string(last);
+}
+
+Result<PortRange> parse_port_range(std::string_view text) {
+  auto bad = [&] {
+    return make_error(ErrorKind::bad_input, "invalid port range '" + std::string(text) +
+                                                "': write FIRST-LAST with ports 1-65535 and "
+                                                "FIRST <= LAST, e.g. 3000-3099");
+  };
+  auto dash = text.find('-');
+  auto first = parse_port(text.substr(0, dash));
+  if (!first) return bad();
+  if (dash == std::string_view::npos) return PortRange{*first, *first};
+  auto last = parse_port(text.substr(dash + 1));
+  if (!last || *last < *first) return bad();
+  return PortRange{*first, *last};
+}
+
+Result<AddressPattern> parse_address_pattern(std::string_view text) {
+  AddressPattern p;
+  p.text = std::string(text);
+  std::string addr(text.substr(0, text.find('/')));
+  if (inet_pton(AF_INET, addr.c_str(), p.bytes.data()) == 1) {
+    p.prefix = 32;
+  } else if (inet_pton(AF_INET6, addr.c_str(), p.bytes.data()) == 1) {
+    p.ipv6 = true;
+    p.prefix = 128;
+  } else {
+    return make_error(ErrorKind::bad_input, "invalid address '" + std::string(text) +
+                                                "': write an IPv4 or IPv6 address, optionally "
+                                                "with /PREFIX (e.g. 127.0.0.1, 10.0.0.0/8, ::1)");
+  }
+  if (auto slash = text.find('/'); slash != std::string_view::npos) {
+    auto n = parse_port(text.substr(slash + 1));  // a small whole number
+    int max = p.ipv6 ? 128 : 32;
+    if (text.substr(slash + 1) == "0") {
+      p.prefix = 0;
+    } else if (!n || *n > max) {
+      return make_error(ErrorKind::bad_input, "invalid prefix in '" + std::string(text) +
+                                                  "': must be 0-" + std::to_string(max));
+    } else {
+      p.prefix = *n;
+    }
+  }
+  return p;
+}
+
+bool AddressPattern::matches(std::string_view address) const {
+  std::array<std::uint8_t, 16> other{};
+  std::string a(address);
+  if (inet_pton(ipv6 ? AF_INET6 : AF_INET, a.c_str(), other.data()) != 1) return false;
+  int full = prefix / 8;
+  if (!std::equal(bytes.begin(), bytes.begin() + full, other.begin())) return false;
+  int bits = prefix % 8;
+  if (bits == 0) return true;
+  auto mask = static_cast<std::uint8_t>(0xff << (8 - bits));
+  return (bytes[full] & mask) == (other[full] & mask);
+}
+
+bool IgnoreRules::port_ignored(std::uint16_t port) const {
+  return std::any_of(ports.begin(), ports.end(), [&](const PortRange& r) { return r.contains(port); });
+}
+
+bool IgnoreRules::ignores(const ListeningSocket& s) const {
+  if (port_ignored(s.port)) return true;
+  for (const auto& a : addresses)
+    if (a.matches(s.address)) return true;
+  if (const Owner* o = s.main_owner())
+    return std::find(processes.begin(), processes.end(), o->process) != processes.end();
+  return false;
+}
+
+namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string join(const std::vector<std::string>& v, std::string_view sep = ", ") {
+  std::string out;
+  for (const auto& s : v) {
+    if (!out.empty()) out += sep;
+    out += s;
+  }
+  return out;
+}
+
+}  // namespace
+
+const ServiceType* Config::find_type(std::string_view name) const {
+  for (const auto& t : types) {
+    if (iequals(t.name, name)) return &t;
+    for (const auto& a : t.aliases)
+      if (iequals(a, name)) return &t;
+  }
+  return nullptr;
+}
+
+const ServiceType* Config::type_of_port(std::uint16_t port) const {
+  for (const auto& t : types)
+    if (t.range.contains(port)) return &t;
+  return nullptr;
+}
+
+bool Config::is_reserved(std::uint16_t port) const {
+  return std::find(reserved.begin(), reserved.end(), port) != reserved.end();
+}
+bool Config::has_environment(std::string_view env) const {
+  return std::find(environments.begin(), environments.end(), env) != environments.end();
+}
+bool Config::has_status(std::string_view status) const {
+  return std::find(statuses.begin(), statuses.end(), status) != statuses.end();
+}
+
+std::string Config::type_names() const {
+  std::vector<std::string> names, aliases;
+  for (const auto& t : types) {
+    names.push_back(t.name);
+    aliases.insert(aliases.end(), t.aliases.begin(), t.aliases.end());
+  }
+  std::string out = join(names);
+  if (!aliases.empty()) out += " (aliases: " + join(aliases) + ")";
+  return out;
+}
+
+Config default_config() {
+  Config c;
+  c.types = {
+      {"web", {3000, 3099}, "Web Applications", {}},
+      {"database", {5000, 5999}, "Database Services", {}},
+      {"api", {8000, 8099}, "API Services", {}},
+      {"ml", {8100, 8199}, "ML/AI Services", {"ai"}},
+      {"monitoring", {9000, 9099}, "Monitoring & Internal Tools", {"internal"}},
+      {"dynamic", {10000, 10999}, "Dynamic/Temporary Services", {"temp"}},
+  };
+  c.environments = {"production", "staging", "development"};
+  c.statuses = {"allocated", "active",      "inactive", "needs_pairing",
+                "maintenance", "deprecated", "reserved"};
+  c.reserved = {22, 80, 443, 3000, 8080};  // ssh and the platform ports of a Dokploy host
+  c.quarantine = std::chrono::hours(24 * 7);
+  c.lock_timeout = std::chrono::seconds(10);
+  return c;
+}
+
+namespace {
+
+// Strict YAML reading: every mistake becomes one Error naming file:line:column.
+class Reader {
+ public:
+  explicit Reader(std::string_view source) : source_(source) {}
+
+  Error error(const YAML::Node& node, const std::string& what) const {
+    auto m = node.Mark();
+    std::string where = source_;
+    if (!m.is_null()) where += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+    return make_error(ErrorKind::invalid_data, where + ": " + what);
+  }
+
+  Result<std::string> scalar(const YAML::Node& n, const std::string& key) const {
+    if (!n.IsScalar()) return error(n, key + ": expected a single value, not a list or map");
+    return n.Scalar();
+  }
+
+  Result<std::vector<std::string>> strings(const YAML::Node& n, const std::string& key) const {
+    if (!n.IsSequence()) return error(n, key + ": expected a list, e.g. [a, b]");
+    std::vector<std::string> out;
+    for (const auto& item : n) {
+      auto s = scalar(item, key);
+      if (!s) return s.error();
+      out.push_back(*s);
+    }
+    return out;
+  }
+
+  Result<std::uint16_t> port(const YAML::Node& n, const std::string& key) const {
+    auto s = scalar(n, key);
+    if (!s) return s.error();
+    auto p = parse_port(*s);
+    if (!p) return error(n, key + ": '" + *s + "' is not a port; valid ports are 1-65535");
+    return *p;
+  }
+
+  Result<PortRange> range(const YAML::Node& n, const std::string& key) const {
+    auto s = scalar(n, key);
+    if (!s) return s.error();
+    auto r = parse_port_range(*s);
+    if (!r) return error(n, key + ": " + r.error().message);
+    return *r;
+  }
+
+  Result<std::chrono::milliseconds> duration(const YAML::Node& n, const std::string& key) const {
+    auto s = scalar(n, key);
+    if (!s) return s.error();
+    auto d = parse_duration(*s);
+    if (!d) return error(n, key + ": " + d.error().message);
+    return *d;
+  }
+
+  // Refuses keys outside `allowed`, naming the valid ones.
+  Status known_keys(const YAML::Node& map, const std::string& where,
+                    const std::vector<std::string>& allowed) const {
+    if (!map.IsMap()) return error(map, where + ": expected a map of keys");
+    for (const auto& kv : map) {
+      auto key = kv.first.Scalar();
+      if (std::find(allowed.begin(), allowed.end(), key) == allowed.end())
+        return error(kv.first, "unknown key '" + (where.empty() ? key : where + "." + key) +
+                                   "'; valid keys: " + join(allowed));
+    }
+    return {};
+  }
+
+ private:
+  std::string source_;
+};
+
+Status read_type(const Reader& r, const std::string& name, const YAML::Node& n, ServiceType& t) {
+  std::string where = "types." + name;
+  if (auto st = r.known_keys(n, where, {"range", "description", "aliases"}); !st) return st;
+  if (n["range"]) {
+    auto range = r.range(n["range"], where + ".range");
+    if (!range) return range.error();
+    t.range = *range;
+  } else if (t.range.first == 0) {
+    return r.error(n, where + ": a new type needs a range, e.g. range: 7000-7099");
+  }
+  if (n["description"]) {
+    auto d = r.scalar(n["description"], where + ".description");
+    if (!d) return d.error();
+    t.description = *d;
+  }
+  if (n["aliases"]) {
+    auto a = r.strings(n["aliases"], where + ".aliases");
+    if (!a) return a.error();
+    t.aliases = *a;
+  }
+  return {};
+}
+
+Status read_types(const Reader& r, const YAML::Node& n, Config& c) {
+  if (!n.IsMap()) return r.error(n, "types: expected a map of NAME: {range, description, aliases}");
+  for (const auto& kv : n) {
+    std::string name = kv.first.Scalar();
+    auto it = std::find_if(c.types.begin(), c.types.end(),
+                           [&](const ServiceType& t) { return t.name == name; });
+    if (kv.second.IsNull()) {  // `name: ~` removes a default type
+      if (it != c.types.end()) c.types.erase(it);
+      continue;
+    }
+    if (it == c.types.end()) it = c.types.insert(c.types.end(), ServiceType{name, {}, name, {}});
+    if (auto st = read_type(r, name, kv.second, *it); !st) return st;
+  }
+  std::sort(c.types.begin(), c.types.end(),
+            [](const ServiceType& a, const ServiceType& b) { return a.range.first < b.range.first; });
+  for (size_t i = 1; i < c.types.size(); ++i) {
+    const auto& a = c.types[i - 1];
+    const auto& b = c.types[i];
+    if (b.range.first <= a.range.last)
+      return r.error(n, "types: range " + b.range.to_string() + " of '" + b.name +
+                            "' overlaps range " + a.range.to_string() + " of '" + a.name +
+                            "'; type ranges must not overlap");
+  }
+  // A name or alias must mean one type only.
+  std::vector<std::string> seen;
+  for (const auto& t : c.types) {
+    std::vector<std::string> names = t.aliases;
+    names.push_back(t.name);
+    for (const auto& name : names) {
+      for (const auto& s : seen)
+        if (iequals(s, name))
+          return r.error(n, "types: '" + name + "' names two types; names and aliases must be unique");
+      seen.push_back(name);
+    }
+  }
+  return {};
+}
+
+Status read_ignore(const Reader& r, const YAML::Node& n, IgnoreRules& ig) {
+  if (auto st = r.known_keys(n, "ignore", {"ports", "addresses", "processes"}); !st) return st;
+  if (const auto& ports = n["ports"]) {
+    if (!ports.IsSequence()) return r.error(ports, "ignore.ports: expected a list of ports or ranges");
+    ig.ports.clear();
+    for (const auto& p : ports) {
+      auto range = r.range(p, "ignore.ports");
+      if (!range) return range.error();
+      ig.ports.push_back(*range);
+    }
+  }
+  if (const auto& addrs = n["addresses"]) {
+    auto list = r.strings(addrs, "ignore.addresses");
+    if (!list) return list.error();
+    ig.addresses.clear();
+    size_t i = 0;
+    for (const auto& a : *list) {
+      auto p = parse_address_pattern(a);
+      if (!p) return r.error(addrs[i], "ignore.addresses: " + p.error().message);
+      ig.addresses.push_back(*p);
+      ++i;
+    }
+  }
+  if (const auto& procs = n["processes"]) {
+    auto list = r.strings(procs, "ignore.processes");
+    if (!list) return list.error();
+    ig.processes = *list;
+  }
+  return {};
+}
+
+Status read_top(const Reader& r, const YAML::Node& root, Config& c) {
+  const std::vector<std::string> keys = {"registry", "types",      "environments", "statuses",
+                                         "reserved", "quarantine", "ignore",       "lock_timeout"};
+  if (auto st = r.known_keys(root, "", keys); !st) return st;
+  if (const auto& n = root["registry"]) {
+    auto s = r.scalar(n, "registry");
+    if (!s) return s.error();
+    if (s->empty()) return r.error(n, "registry: expected a file path");
+    c.registry = *s;
+  }
+  if (const auto& n = root["types"])
+    if (auto st = read_types(r, n, c); !st) return st;
+  for (auto [key, field] : {std::pair{"environments", &c.environments}, {"statuses", &c.statuses}}) {
+    if (const auto& n = root[key]) {
+      auto list = r.strings(n, key);
+      if (!list) return list.error();
+      if (list->empty()) return r.error(n, std::string(key) + ": must list at least one value");
+      *field = *list;
+    }
+  }
+  if (const auto& n = root["reserved"]) {
+    if (!n.IsSequence()) return r.error(n, "reserved: expected a list of ports, e.g. [22, 80, 443]");
+    c.reserved.clear();
+    for (const auto& p : n) {
+      auto port = r.port(p, "reserved");
+      if (!port) return port.error();
+      c.reserved.push_back(*port);
+    }
+  }
+  for (auto [key, field] : {std::pair{"quarantine", &c.quarantine}, {"lock_timeout", &c.lock_timeout}}) {
+    if (const auto& n = root[key]) {
+      auto d = r.duration(n, key);
+      if (!d) return d.error();
+      *field = *d;
+    }
+  }
+  if (const auto& n = root["ignore"])
+    if (auto st = read_ignore(r, n, c.ignore); !st) return st;
+  return {};
+}
+
+}  // namespace
+
+Result<Config> parse_config(std::string_view yaml, std::string_view source) {
+  Config c = default_config();
+  c.source = std::string(source);
+  Reader r(source);
+  YAML::Node root;
+  try {
+    root = YAML::Load(std::string(yaml));
+  } catch (const YAML::Exception& e) {
+    return make_error(ErrorKind::invalid_data, std::string(source) + ":" +
+                                                   std::to_string(e.mark.line + 1) + ":" +
+                                                   std::to_string(e.mark.column + 1) +
+                                                   ": YAML syntax error: " + e.msg);
+  }
+  if (root.IsNull()) return c;  // an empty file keeps every default
+  try {
+    if (auto st = read_top(r, root, c); !st) return st.error();
+  } catch (const YAML::Exception& e) {  // yaml-cpp throws on some malformed structures
+    return make_error(ErrorKind::invalid_data, std::string(source) + ": " + e.what());
+  }
+  return c;
+}
+
+Result<Config> load_config(const std::optional<std::string>& explicit_path) {
+  std::string path;
+  bool must_exist = true;
+  if (explicit_path) {
+    path = *explicit_path;
+  } else if (const char* env = std::getenv("PORTMAN_CONFIG"); env && *env) {
+    path = env;
+  } else {
+    path = "/etc/portman/portman.yml";
+    must_exist = false;
+  }
+  std::ifstream in(path, std::ios::binary);
+  if (!in) {
+    if (!must_exist && errno == ENOENT) return default_config();
+    return make_error(ErrorKind::invalid_data,
+                      "cannot read config " + path + ": " + std::strerror(errno));
+  }
+  std::ostringstream text;
+  text << in.rdbuf();
+  return parse_config(text.str(), path);
+}
+
+std::filesystem::path resolve_registry_path(const std::optional<std::string>& flag,
+                                            const Config& config) {
+  if (flag) return *flag;
+  if (const char* env = std::getenv("PORT_REGISTRY_PATH"); env && *env) return env;
+  if (config.registry) return *config.registry;
+  if (::geteuid() == 0) return "/var/lib/portman/port_registry.json";
+  std::filesystem::path state;
+  if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg) {
+    state = xdg;
+  } else if (const char* home = std::getenv("HOME"); home && *home) {
+    state = std::filesystem::path(home) / ".local/state";
+  } else {
+    state = ".";
+  }
+  return state / "portman/port_registry.json";
+}
+
+}  // namespace portman

@@ -1,0 +1,92 @@
+// portman.yml: what the operator decides (types and their ranges, statuses, reserved ports...).
+// Loaded strictly: an unknown key, a wrong type or an impossible range is refused with the file,
+// line and column, so that a bad config never silently becomes a different one.
+#pragma once
+
+#include <array>
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "libportman/live_state.hpp"
+#include "libportman/result.hpp"
+
+namespace portman {
+
+struct PortRange {
+  std::uint16_t first = 0;
+  std::uint16_t last = 0;
+  bool contains(std::uint16_t port) const { return port >= first && port <= last; }
+  int size() const { return last - first + 1; }
+  std::string to_string() const;
+};
+
+// "3000-3099", or "3000" for a range of one port.
+Result<PortRange> parse_port_range(std::string_view text);
+
+struct ServiceType {
+  std::string name;
+  PortRange range;
+  std::string description;
+  std::vector<std::string> aliases;
+};
+
+// An address, or a network in CIDR notation ("10.0.0.0/8", "fd00::/8").
+struct AddressPattern {
+  std::string text;
+  bool ipv6 = false;
+  std::array<std::uint8_t, 16> bytes{};
+  int prefix = 0;
+  bool matches(std::string_view address) const;
+};
+
+Result<AddressPattern> parse_address_pattern(std::string_view text);
+
+struct IgnoreRules {
+  std::vector<PortRange> ports;
+  std::vector<AddressPattern> addresses;
+  std::vector<std::string> processes;  // process names (comm)
+  bool port_ignored(std::uint16_t port) const;
+  bool ignores(const ListeningSocket& socket) const;
+};
+
+struct Config {
+  std::string source = "built-in defaults";  // the file it came from
+  std::optional<std::string> registry;        // the `registry:` key, when set
+  std::vector<ServiceType> types;             // ordered by range
+  std::vector<std::string> environments;
+  std::vector<std::string> statuses;
+  std::vector<std::uint16_t> reserved;
+  std::chrono::milliseconds quarantine{};
+  IgnoreRules ignore;
+  std::chrono::milliseconds lock_timeout{};
+
+  // By name or alias, case-insensitive ("ai" finds ml); nullptr when unknown.
+  const ServiceType* find_type(std::string_view name_or_alias) const;
+  // The type whose range holds the port; nullptr when none does.
+  const ServiceType* type_of_port(std::uint16_t port) const;
+  bool is_reserved(std::uint16_t port) const;
+  bool has_environment(std::string_view env) const;
+  bool has_status(std::string_view status) const;
+  std::string type_names() const;  // "web, database, ... (aliases: ai, internal, temp)"
+};
+
+Config default_config();
+
+// Merges the YAML text over the defaults; `source` names the file in error messages.
+Result<Config> parse_config(std::string_view yaml, std::string_view source);
+
+// --config FILE, else $PORTMAN_CONFIG, else /etc/portman/portman.yml, else the defaults. A file
+// the user named must exist; the default file may be missing.
+Result<Config> load_config(const std::optional<std::string>& explicit_path);
+
+// --registry, else $PORT_REGISTRY_PATH, else the config's `registry:`, else
+// /var/lib/portman/port_registry.json for root, else $XDG_STATE_HOME/portman/port_registry.json.
+std::filesystem::path resolve_registry_path(const std::optional<std::string>& flag,
+                                            const Config& config);
+
+}  // namespace portman

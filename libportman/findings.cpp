@@ -1,0 +1,212 @@
+#include "libportman/findings.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+#include <map>
+
+namespace portman {
+
+std::string_view to_string(FindingKind kind) {
+  switch (kind) {
+    case FindingKind::unregistered: return "unregistered";
+    case FindingKind::registered_down: return "registered_down";
+    case FindingKind::status_mismatch: return "status_mismatch";
+    case FindingKind::owner_mismatch: return "owner_mismatch";
+    case FindingKind::out_of_range: return "out_of_range";
+    case FindingKind::duplicate: return "duplicate";
+    case FindingKind::exposure_mismatch: return "exposure_mismatch";
+  }
+  return "unknown";
+}
+
+std::string_view to_string(Verdict v) {
+  switch (v) {
+    case Verdict::ok: return "ok";
+    case Verdict::unregistered: return "unregistered";
+    case Verdict::down: return "down";
+    case Verdict::idle: return "idle";
+    case Verdict::status_mismatch: return "status_mismatch";
+    case Verdict::conflict: return "conflict";
+    case Verdict::free: return "free";
+  }
+  return "unknown";
+}
+
+namespace {
+
+bool is_v4_mapped(std::string_view a) { return a.rfind("::ffff:", 0) == 0 && a.find('.') != a.npos; }
+
+// The IPv4 address an IPv6 socket's address stands for ("::ffff:1.2.3.4" → "1.2.3.4").
+std::string_view v4_part(std::string_view a) { return is_v4_mapped(a) ? a.substr(7) : a; }
+
+bool is_loopback(std::string_view address) {
+  std::string_view a = v4_part(address);
+  return a == "::1" || a.rfind("127.", 0) == 0;
+}
+
+bool is_wildcard(std::string_view a) { return a == "0.0.0.0" || a == "::" || a.empty() || a == "*"; }
+
+// Whether socket `s` accepts traffic that an entry bound to `bind` should not: it listens on
+// every address while `bind` is one, or on a non-loopback address other than `bind`.
+bool wider_than(const ListeningSocket& s, std::string_view bind) {
+  if (is_wildcard(bind)) return false;
+  if (s.wildcard()) return true;
+  if (v4_part(s.address) == v4_part(bind)) return false;
+  return !is_loopback(s.address);
+}
+
+// Programs are told apart by process name: SO_REUSEPORT workers of one server share it.
+std::string program_of(const ListeningSocket& s) {
+  const Owner* o = s.main_owner();
+  return o ? o->process : std::string();
+}
+
+bool owner_matches(const Owner& o, std::string_view expected) {
+  if (o.process == expected) return true;
+  if (expected.size() > 15 && o.process == expected.substr(0, 15)) return true;  // comm is cut
+  auto base = [](std::string_view p) { return p.substr(p.rfind('/') + 1); };
+  if (!o.exe.empty() && base(o.exe) == expected) return true;
+  std::string_view argv0 = std::string_view(o.cmdline).substr(0, o.cmdline.find(' '));
+  return !argv0.empty() && base(argv0) == expected;
+}
+
+}  // namespace
+
+bool addresses_overlap(const ListeningSocket& a, const ListeningSocket& b) {
+  if (a.protocol != b.protocol || a.port != b.port) return false;
+  // Which IPv4 traffic a socket takes: a dual-stack :: takes all of it too.
+  auto takes_all_v4 = [](const ListeningSocket& s) {
+    return (s.family == Family::ipv4 && s.address == "0.0.0.0") ||
+           (s.family == Family::ipv6 && s.address == "::" && !s.v6only);
+  };
+  auto v4_addr = [](const ListeningSocket& s) -> std::string_view {
+    if (s.family == Family::ipv4) return s.address;
+    return is_v4_mapped(s.address) ? v4_part(s.address) : std::string_view();
+  };
+  auto takes_v6 = [](const ListeningSocket& s) {
+    return s.family == Family::ipv6 && !is_v4_mapped(s.address);
+  };
+  // IPv4 side.
+  bool a4 = takes_all_v4(a) || !v4_addr(a).empty();
+  bool b4 = takes_all_v4(b) || !v4_addr(b).empty();
+  if (a4 && b4 && (takes_all_v4(a) || takes_all_v4(b) || v4_addr(a) == v4_addr(b))) return true;
+  // IPv6 side.
+  if (takes_v6(a) && takes_v6(b))
+    return a.address == "::" || b.address == "::" || a.address == b.address;
+  return false;
+}
+
+std::vector<Finding> compare(const Registry& registry, const LiveState& live, const Config& config) {
+  std::vector<Finding> out;
+  std::map<PortKey, std::vector<const ListeningSocket*>> by_port;
+  for (const auto& s : live.sockets) by_port[s.key()].push_back(&s);
+
+  auto add = [&](FindingKind kind, PortKey key, const Entry* e, const ListeningSocket* s,
+                 std::string detail) {
+    const Owner* o = s ? s->main_owner() : nullptr;
+    out.push_back({kind, key, e ? e->service : std::string(), o ? o->process : std::string(),
+                   std::move(detail)});
+  };
+  auto who = [](const ListeningSocket* s) {
+    const Owner* o = s->main_owner();
+    std::string name = o ? o->process + " (pid " + std::to_string(o->pid) + ")" : "an unknown process";
+    return name + " on " + (s->family == Family::ipv6 ? "[" + s->address + "]" : s->address);
+  };
+
+  // Registry side: one pass over the entries.
+  const Entry* prev = nullptr;
+  for (const Entry& e : registry.entries()) {
+    auto it = by_port.find(e.key);
+    const ListeningSocket* first = it == by_port.end() ? nullptr : it->second.front();
+    if (prev && prev->key == e.key)
+      add(FindingKind::duplicate, e.key, &e, first,
+          "registered twice: as \"" + prev->raw_key + "\" (" + prev->service + ") and \"" +
+              e.raw_key + "\" (" + e.service + ")");
+    prev = &e;
+    if (!first) {
+      if (e.status == "active")
+        add(FindingKind::registered_down, e.key, &e, nullptr,
+            "status active but nothing listens on " + std::to_string(e.key.port) + "/" +
+                std::string(to_string(e.key.protocol)));
+    } else {
+      if (e.status != "active")
+        add(FindingKind::status_mismatch, e.key, &e, first,
+            "listening (" + who(first) + ") but status is " +
+                (e.status.empty() ? std::string("unset") : e.status) + "; run: portman update " +
+                std::to_string(e.key.port) + " active");
+      for (const ListeningSocket* s : it->second) {
+        const Owner* o = s->main_owner();
+        if (!e.process.empty() && o && !owner_matches(*o, e.process)) {
+          add(FindingKind::owner_mismatch, e.key, &e, s,
+              "expected process " + e.process + ", found " + who(s));
+          break;
+        }
+      }
+      if (!e.bind.empty()) {
+        for (const ListeningSocket* s : it->second) {
+          if (wider_than(*s, e.bind)) {
+            add(FindingKind::exposure_mismatch, e.key, &e, s,
+                "should listen on " + e.bind + " only, but " + who(s) + " is reachable wider");
+            break;
+          }
+        }
+      }
+    }
+    if (!e.service_type.empty()) {
+      if (const ServiceType* t = config.find_type(e.service_type); t && !t->range.contains(e.key.port))
+        add(FindingKind::out_of_range, e.key, &e, first,
+            "type " + t->name + " uses " + t->range.to_string() + ", port " +
+                std::to_string(e.key.port) + " is outside it");
+    }
+  }
+
+  // Live side: one pass over the ports that listen.
+  for (const auto& [key, sockets] : by_port) {
+    const Entry* e = registry.find(key);
+    if (!e) {
+      bool all_ignored = std::all_of(sockets.begin(), sockets.end(),
+                                     [&](const ListeningSocket* s) { return config.ignore.ignores(*s); });
+      if (!all_ignored)
+        add(FindingKind::unregistered, key, nullptr, sockets.front(),
+            who(sockets.front()) + " listens but the port is not registered; run: portman "
+                                   "allocate NAME -p " +
+                std::to_string(key.port) + (key.protocol == Protocol::udp ? " --udp" : ""));
+    }
+    // Two different programs where traffic can reach either. One report per port is enough.
+    bool reported = false;
+    for (size_t i = 0; i < sockets.size() && !reported; ++i) {
+      for (size_t j = i + 1; j < sockets.size() && !reported; ++j) {
+        const ListeningSocket* a = sockets[i];
+        const ListeningSocket* b = sockets[j];
+        if (a->inode == b->inode || !addresses_overlap(*a, *b)) continue;
+        std::string pa = program_of(*a), pb = program_of(*b);
+        if (pa.empty() || pb.empty() || pa == pb) continue;
+        add(FindingKind::duplicate, key, e, a, "two programs share the port: " + who(a) + " and " + who(b));
+        reported = true;
+      }
+    }
+  }
+
+  std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
+    if (a.key != b.key) return a.key < b.key;
+    return a.kind < b.kind;
+  });
+  return out;
+}
+
+Verdict verdict_for(const Entry* entry, bool listening, std::span<const Finding> findings) {
+  auto has = [&](FindingKind k) {
+    return std::any_of(findings.begin(), findings.end(), [&](const Finding& f) { return f.kind == k; });
+  };
+  if (!entry) return listening ? Verdict::unregistered : Verdict::free;
+  if (!listening) {
+    if (has(FindingKind::registered_down)) return Verdict::down;
+    return findings.empty() ? Verdict::idle : Verdict::conflict;
+  }
+  if (findings.empty()) return Verdict::ok;
+  if (findings.size() == 1 && has(FindingKind::status_mismatch)) return Verdict::status_mismatch;
+  return Verdict::conflict;
+}
+
+}  // namespace portman

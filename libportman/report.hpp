@@ -1,0 +1,20 @@
+// The JSON shapes that scripts rely on (`scan --json`, `check --json`, `list --json`), built in
+// one place so that the CLI and the agent's /api/scan can never drift apart.
+#pragma once
+
+#include <span>
+#include <vector>
+
+#include "libportman/findings.hpp"
+#include "libportman/live_state.hpp"
+#include "libportman/registry.hpp"
+
+namespace portman {
+
+Json entry_json(const Entry& e);         // the registry object plus port and protocol
+Json owner_json(const Owner& o);         // pid, process, user, cmdline, container, unit
+Json socket_json(const ListeningSocket& s, const Registry& registry);
+Json finding_json(const Finding& f);
+Json scan_report(const Registry& registry, const LiveState& live, std::span<const Finding> findings);
+
+}  // namespace portman

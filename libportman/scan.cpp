@@ -1,0 +1,33 @@
+#include "libportman/scan.hpp"
+
+#include <algorithm>
+#include <chrono>
+#include <tuple>
+
+namespace portman {
+
+Scanner::Scanner(const CollectorOptions& options, const std::vector<std::string>& disabled) {
+  for (const CollectorSpec& spec : collector_table()) {
+    bool off = std::find(disabled.begin(), disabled.end(), spec.name) != disabled.end();
+    if (!off) collectors_.push_back({std::string(spec.name), spec.make(options)});
+  }
+}
+
+LiveState Scanner::scan(const ScanScope& scope) {
+  LiveState state;
+  for (Entry& e : collectors_) {
+    auto start = std::chrono::steady_clock::now();
+    Status st = e.collector->collect(scope, state);
+    std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
+    state.runs.push_back({e.name, st.ok(), took.count(), st.ok() ? "" : st.error().message});
+  }
+  // One order for every consumer: port, protocol, family, address.
+  std::sort(state.sockets.begin(), state.sockets.end(),
+            [](const ListeningSocket& a, const ListeningSocket& b) {
+              return std::tie(a.port, a.protocol, a.family, a.address, a.inode) <
+                     std::tie(b.port, b.protocol, b.family, b.address, b.inode);
+            });
+  return state;
+}
+
+}  // namespace portman
