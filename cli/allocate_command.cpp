@@ -18,8 +18,11 @@ struct AllocateOptions {
 
 Result<int> run_allocate(const Context& ctx, const AllocateOptions& o) {
   if (o.name.empty()) return make_error(ErrorKind::bad_input, "NAME must not be empty");
-  for (auto [what, value] : {std::pair{"NAME", &o.name}, {"--owner", &o.owner},
-                             {"--desc", &o.description}, {"--url", &o.url}, {"--process", &o.process}})
+  for (auto [what, value] : {std::pair{"NAME", &o.name},
+                             {"--owner", &o.owner},
+                             {"--desc", &o.description},
+                             {"--url", &o.url},
+                             {"--process", &o.process}})
     if (auto st = check_text(what, *value); !st) return st.error();
   if (auto st = one_of("environment", o.env, ctx.config.environments); !st) return st.error();
   const ServiceType* type = nullptr;
@@ -39,11 +42,13 @@ Result<int> run_allocate(const Context& ctx, const AllocateOptions& o) {
     auto key = port_key(o.port, o.udp);
     if (!key) return key.error();
     wanted = *key;
-    if (!type) type = ctx.config.type_of_port(key->port);  // -p alone: the type whose range holds it
+    if (!type)
+      type = ctx.config.type_of_port(key->port);  // -p alone: the type whose range holds it
   }
   if (!type && !wanted) type = ctx.config.find_type("dynamic");
   if (!type && !wanted)
-    return make_error(ErrorKind::bad_input, "give -t TYPE or -p PORT; types: " + ctx.config.type_names());
+    return make_error(ErrorKind::bad_input,
+                      "give -t TYPE or -p PORT; types: " + ctx.config.type_names());
 
   PortKey chosen{};
   Status st = change_registry(ctx, [&](Registry& registry) -> Result<bool> {
@@ -60,8 +65,8 @@ Result<int> run_allocate(const Context& ctx, const AllocateOptions& o) {
       LiveState live = scan_live(ctx, ScanScope{std::nullopt, false});
       for (const auto& r : live.runs)
         if (!r.success)
-          return make_error(ErrorKind::io, "cannot see which ports listen (" + r.collector +
-                                               ": " + r.error + "); nothing allocated");
+          return make_error(ErrorKind::io, "cannot see which ports listen (" + r.collector + ": " +
+                                               r.error + "); nothing allocated");
       PortPlanner planner(ctx.config, registry, live, std::chrono::system_clock::now());
       auto ports = planner.free_ports(type->range, proto, 1);
       if (ports.empty())
@@ -98,7 +103,8 @@ Result<int> run_allocate(const Context& ctx, const AllocateOptions& o) {
     std::cout << chosen.port << "\n";
   }
   std::cerr << "allocated " << registry_key(chosen) << " to " << o.name << " (" << o.env
-            << (type ? ", " + type->name : std::string()) << ") in " << ctx.registry.string() << "\n";
+            << (type ? ", " + type->name : std::string()) << ") in " << ctx.registry.string()
+            << "\n";
   if (type && !type->range.contains(chosen.port))
     std::cerr << "warning: port " << chosen.port << " is outside the " << type->name << " range "
               << type->range.to_string() << "\n";
@@ -109,9 +115,11 @@ Result<int> run_allocate(const Context& ctx, const AllocateOptions& o) {
 
 void add_allocate_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<AllocateOptions>();
-  auto* cmd = app.add_subcommand("allocate", "Register a port for a service (the lowest free one, or -p)");
+  auto* cmd =
+      app.add_subcommand("allocate", "Register a port for a service (the lowest free one, or -p)");
   cmd->add_option("name", o->name, "Service name")->required();
-  cmd->add_option("-t,--type", o->type, "Service type or alias (default: dynamic, or the type of -p)");
+  cmd->add_option("-t,--type", o->type,
+                  "Service type or alias (default: dynamic, or the type of -p)");
   cmd->add_option("-e,--env", o->env, "Environment (default production)");
   cmd->add_option("-o,--owner", o->owner, "Owner (default unknown)");
   cmd->add_option("-d,--desc", o->description, "Description");
@@ -119,14 +127,16 @@ void add_allocate_command(CLI::App& app, Action& action) {
   cmd->add_flag("--udp", o->udp, "A UDP port");
   cmd->add_option("--url", o->url, "URL of the service");
   cmd->add_option("--process", o->process, "Process name expected to listen (owner check)");
-  cmd->add_option("--bind", o->bind, "Address it should listen on, e.g. 127.0.0.1 (exposure check)");
+  cmd->add_option("--bind", o->bind,
+                  "Address it should listen on, e.g. 127.0.0.1 (exposure check)");
   cmd->add_flag("--json", o->json, "Print the new entry as JSON");
   cmd->footer(
       "The port alone is printed on stdout; the summary goes to stderr.\n"
       "Examples:\n  PORT=$(portman allocate my-api -t api -o louis)\n"
       "  portman allocate my-service -p 8085       # register a running service\n"
       "  portman allocate dns-cache -p 5353 --udp --bind 127.0.0.1");
-  cmd->callback([o, &action] { action = [o](const Context& ctx) { return run_allocate(ctx, *o); }; });
+  cmd->callback(
+      [o, &action] { action = [o](const Context& ctx) { return run_allocate(ctx, *o); }; });
 }
 
 }  // namespace portman::cli

@@ -18,13 +18,21 @@ struct CheckOptions {
 std::string advice(Verdict v, PortKey key) {
   std::string p = std::to_string(key.port) + (key.protocol == Protocol::udp ? " --udp" : "");
   switch (v) {
-    case Verdict::ok: return "registered and listening";
-    case Verdict::unregistered: return "listening but not registered; register it: portman allocate NAME -p " + p;
-    case Verdict::down: return "registered as active but nothing listens: the service is down";
-    case Verdict::idle: return "registered, not active and not listening (e.g. allocated, not started yet)";
-    case Verdict::status_mismatch: return "listening but status is not active; run: portman update " + std::to_string(key.port) + " active";
-    case Verdict::conflict: return "there is a conflict; see the findings above";
-    case Verdict::free: return "free: not registered and nothing listens";
+    case Verdict::ok:
+      return "registered and listening";
+    case Verdict::unregistered:
+      return "listening but not registered; register it: portman allocate NAME -p " + p;
+    case Verdict::down:
+      return "registered as active but nothing listens: the service is down";
+    case Verdict::idle:
+      return "registered, not active and not listening (e.g. allocated, not started yet)";
+    case Verdict::status_mismatch:
+      return "listening but status is not active; run: portman update " + std::to_string(key.port) +
+             " active";
+    case Verdict::conflict:
+      return "there is a conflict; see the findings above";
+    case Verdict::free:
+      return "free: not registered and nothing listens";
   }
   return {};
 }
@@ -47,10 +55,15 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
     Json sockets = Json::array();
     for (const auto& s : live.sockets) {
       Json j = socket_json(s, *registry);
-      sockets.push_back({{"address", j["address"]}, {"pid", j["pid"]}, {"process", j["process"]},
-                         {"user", j["user"]}, {"cmdline", j["cmdline"]},
-                         {"container", j["container"]}, {"unit", j["unit"]},
-                         {"v6only", j["v6only"]}, {"owners", j["owners"]}});
+      sockets.push_back({{"address", j["address"]},
+                         {"pid", j["pid"]},
+                         {"process", j["process"]},
+                         {"user", j["user"]},
+                         {"cmdline", j["cmdline"]},
+                         {"container", j["container"]},
+                         {"unit", j["unit"]},
+                         {"v6only", j["v6only"]},
+                         {"owners", j["owners"]}});
       if (!s.owner_unknown.empty()) sockets.back()["owner_unknown"] = s.owner_unknown;
     }
     Json found = Json::array();
@@ -93,7 +106,8 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
   std::cout << "\nListening: " << (listening ? style.green("yes") : style.yellow("no")) << "\n";
   for (const auto& s : live.sockets) {
     std::string addr = s.family == Family::ipv6 ? "[" + s.address + "]" : s.address;
-    if (s.family == Family::ipv6 && s.address == "::") addr += s.v6only ? " (IPv6 only)" : " (IPv4 and IPv6)";
+    if (s.family == Family::ipv6 && s.address == "::")
+      addr += s.v6only ? " (IPv6 only)" : " (IPv4 and IPv6)";
     std::cout << "  " << addr << "\n";
     for (const Owner& ow : s.owners) {
       std::cout << "    pid " << ow.pid << "  " << ow.process << "  user " << ow.user;
@@ -101,10 +115,12 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
       if (!ow.unit.empty()) std::cout << "  unit " << ow.unit;
       std::cout << "\n      " << style.dim(ow.cmdline) << "\n";
     }
-    if (s.owners.empty() && !s.owner_unknown.empty()) std::cout << "    " << style.yellow(s.owner_unknown) << "\n";
+    if (s.owners.empty() && !s.owner_unknown.empty())
+      std::cout << "    " << style.yellow(s.owner_unknown) << "\n";
   }
   for (const auto& r : live.runs)
-    if (!r.success) std::cout << style.yellow("  collector " + r.collector + " failed: " + r.error) << "\n";
+    if (!r.success)
+      std::cout << style.yellow("  collector " + r.collector + " failed: " + r.error) << "\n";
   if (!findings.empty()) {
     std::cout << "\nFindings:\n";
     for (const auto& f : findings)
@@ -123,7 +139,8 @@ void add_check_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("check", "Check one port: registry, sockets, owners, verdict");
   cmd->add_option("port", o->port, "The port (1-65535)")->required();
   cmd->add_flag("--udp", o->udp, "The UDP port rather than TCP");
-  cmd->add_flag("--json,-j", o->json, "JSON: port, registered, listening, sockets, findings, verdict");
+  cmd->add_flag("--json,-j", o->json,
+                "JSON: port, registered, listening, sockets, findings, verdict");
   cmd->footer(
       "Exit status: 0 when registered, listening and without findings; 1 otherwise.\n"
       "Examples:\n  portman check 3000\n  portman check 53 --udp\n  portman check 8080 --json");

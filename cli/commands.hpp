@@ -31,7 +31,8 @@ LiveState scan_live(const Context& ctx, const ScanScope& scope);
 Status change_registry(const Context& ctx, const std::function<Result<bool>(Registry&)>& change);
 std::string now_timestamp();
 // Refuses a value that must be one of `valid`, naming them.
-Status one_of(std::string_view what, const std::string& value, const std::vector<std::string>& valid);
+Status one_of(std::string_view what, const std::string& value,
+              const std::vector<std::string>& valid);
 Status check_text(std::string_view what, const std::string& value);
 
 }  // namespace portman::cli

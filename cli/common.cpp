@@ -2,9 +2,9 @@
 #include <chrono>
 
 #include "cli/commands.hpp"
+#include "cli/output.hpp"
 #include "libportman/registry_file.hpp"
 #include "libportman/scan.hpp"
-#include "cli/output.hpp"
 
 namespace portman::cli {
 
@@ -14,7 +14,9 @@ Result<PortKey> port_key(const std::string& port, bool udp) {
   return PortKey{*p, udp ? Protocol::udp : Protocol::tcp};
 }
 
-Result<Registry> read_registry(const Context& ctx) { return load_registry(ctx.registry); }
+Result<Registry> read_registry(const Context& ctx) {
+  return load_registry(ctx.registry);
+}
 
 LiveState scan_live(const Context& ctx, const ScanScope& scope) {
   Scanner scanner(ctx.collectors);
@@ -32,9 +34,12 @@ Status change_registry(const Context& ctx, const std::function<Result<bool>(Regi
   return save_registry(ctx.registry, *registry, std::chrono::system_clock::now());
 }
 
-std::string now_timestamp() { return local_timestamp(std::chrono::system_clock::now()); }
+std::string now_timestamp() {
+  return local_timestamp(std::chrono::system_clock::now());
+}
 
-Status one_of(std::string_view what, const std::string& value, const std::vector<std::string>& valid) {
+Status one_of(std::string_view what, const std::string& value,
+              const std::vector<std::string>& valid) {
   if (std::find(valid.begin(), valid.end(), value) != valid.end()) return {};
   std::string list;
   for (const auto& v : valid) list += (list.empty() ? "" : ", ") + v;

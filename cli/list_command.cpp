@@ -19,7 +19,9 @@ std::string port_label(const Entry& e) {
                                          : std::to_string(e.key.port);
 }
 
-std::string or_unknown(const std::string& s) { return s.empty() ? "Unknown" : s; }
+std::string or_unknown(const std::string& s) {
+  return s.empty() ? "Unknown" : s;
+}
 
 Result<int> run_list(const Context& ctx, const ListOptions& o) {
   const ServiceType* type = nullptr;
@@ -73,8 +75,9 @@ Result<int> run_list(const Context& ctx, const ListOptions& o) {
   };
 
   if (shown.empty()) {
-    std::cerr << "no allocations" << (o.env.empty() && o.type.empty() && o.status.empty() ? "" : " match")
-              << " in " << ctx.registry.string() << "\n";
+    std::cerr << "no allocations"
+              << (o.env.empty() && o.type.empty() && o.status.empty() ? "" : " match") << " in "
+              << ctx.registry.string() << "\n";
     return 0;
   }
   if (o.ranges) {

@@ -26,10 +26,13 @@ namespace {
 
 int exit_code(ErrorKind kind) {
   switch (kind) {
-    case ErrorKind::bad_input: return 2;
-    case ErrorKind::invalid_data: return 3;
+    case ErrorKind::bad_input:
+      return 2;
+    case ErrorKind::invalid_data:
+      return 3;
     case ErrorKind::refused:
-    case ErrorKind::io: return 1;
+    case ErrorKind::io:
+      return 1;
   }
   return 1;
 }
@@ -47,14 +50,19 @@ std::string one_line_failure(const CLI::App* app, const CLI::Error& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  CLI::App app{"portman: which service owns which port, what really listens, and ports that never collide"};
+  CLI::App app{
+      "portman: which service owns which port, what really listens, and ports that never collide"};
   app.name("portman");
   app.fallthrough();  // global options also work after the subcommand
   app.require_subcommand(1);
   GlobalOptions global;
-  app.add_option("--config", global.config, "portman.yml (default: $PORTMAN_CONFIG, /etc/portman/portman.yml)");
-  app.add_option("--registry", global.registry, "Registry file (default: $PORT_REGISTRY_PATH, config, /var/lib/portman/port_registry.json)");
-  app.add_flag("--no-color", global.no_color, "No colour (also when NO_COLOR is set or not a terminal)");
+  app.add_option("--config", global.config,
+                 "portman.yml (default: $PORTMAN_CONFIG, /etc/portman/portman.yml)");
+  app.add_option(
+      "--registry", global.registry,
+      "Registry file (default: $PORT_REGISTRY_PATH, config, /var/lib/portman/port_registry.json)");
+  app.add_flag("--no-color", global.no_color,
+               "No colour (also when NO_COLOR is set or not a terminal)");
   app.add_option("--path.procfs", global.procfs, "procfs mount point (default /proc)");
   app.failure_message(one_line_failure);
   app.footer(
@@ -82,12 +90,14 @@ int main(int argc, char** argv) {
     // `portman frob`: CLI11 complains that a subcommand is missing; say which word is wrong.
     if (app.get_subcommands().empty() && !app.remaining().empty()) {
       std::string valid;
-      for (const CLI::App* sub : app.get_subcommands({})) valid += (valid.empty() ? "" : ", ") + sub->get_name();
+      for (const CLI::App* sub : app.get_subcommands({}))
+        valid += (valid.empty() ? "" : ", ") + sub->get_name();
       std::cerr << "portman: error: unknown command '" << app.remaining().front()
                 << "'; valid commands: " << valid << "\n";
       return 2;
     }
-    std::cerr << one_line_failure(app.get_subcommands().empty() ? &app : app.get_subcommands().back(), e);
+    std::cerr << one_line_failure(
+        app.get_subcommands().empty() ? &app : app.get_subcommands().back(), e);
     return 2;
   } catch (const CLI::ParseError& e) {
     // One line on stderr, exit 2, whatever CLI11's own code.
@@ -112,4 +122,6 @@ int main(int argc, char** argv) {
 
 }  // namespace portman::cli
 
-int main(int argc, char** argv) { return portman::cli::main(argc, argv); }
+int main(int argc, char** argv) {
+  return portman::cli::main(argc, argv);
+}

@@ -18,8 +18,8 @@ Result<int> run_release(const Context& ctx, const ReleaseOptions& o) {
   Status st = change_registry(ctx, [&](Registry& registry) -> Result<bool> {
     const Entry* e = registry.find(*key);
     if (!e)
-      return make_error(ErrorKind::refused, "port " + registry_key(*key) +
-                                                " is not registered; nothing to release");
+      return make_error(ErrorKind::refused,
+                        "port " + registry_key(*key) + " is not registered; nothing to release");
     service = e->service;
     if (!o.force) {
       LiveState live = scan_live(ctx, ScanScope{*key, true});
@@ -37,11 +37,16 @@ Result<int> run_release(const Context& ctx, const ReleaseOptions& o) {
   });
   if (!st) return st.error();
   if (o.json)
-    std::cout << Json{{"port", key->port}, {"protocol", std::string(to_string(key->protocol))},
-                      {"service", service}, {"released", true}}.dump(2)
+    std::cout << Json{{"port", key->port},
+                      {"protocol", std::string(to_string(key->protocol))},
+                      {"service", service},
+                      {"released", true}}
+                     .dump(2)
               << "\n";
-  std::cerr << "released " << registry_key(*key) << " (" << service << "); it stays in quarantine for "
-            << std::chrono::duration_cast<std::chrono::hours>(ctx.config.quarantine).count() << "h\n";
+  std::cerr << "released " << registry_key(*key) << " (" << service
+            << "); it stays in quarantine for "
+            << std::chrono::duration_cast<std::chrono::hours>(ctx.config.quarantine).count()
+            << "h\n";
   return 0;
 }
 
@@ -55,7 +60,8 @@ void add_release_command(CLI::App& app, Action& action) {
   cmd->add_flag("-f,--force", o->force, "Release even though the port still listens");
   cmd->add_flag("--json", o->json, "Print what was released as JSON");
   cmd->footer("Examples:\n  portman release 8085\n  portman release 5353 --udp --force");
-  cmd->callback([o, &action] { action = [o](const Context& ctx) { return run_release(ctx, *o); }; });
+  cmd->callback(
+      [o, &action] { action = [o](const Context& ctx) { return run_release(ctx, *o); }; });
 }
 
 }  // namespace portman::cli

@@ -29,11 +29,13 @@ Result<int> run_scan(const Context& ctx, const ScanOptions& o) {
   for (const auto& s : live.sockets) {
     const Owner* ow = s.main_owner();
     const Entry* e = registry->find(s.key());
-    std::vector<std::string> row = {
-        std::to_string(s.port), std::string(to_string(s.protocol)),
-        s.family == Family::ipv6 ? "[" + s.address + "]" : s.address,
-        ow ? ow->process : "?", ow ? std::to_string(ow->pid) : "-", ow ? ow->user : "-",
-        e ? e->service : "-"};
+    std::vector<std::string> row = {std::to_string(s.port),
+                                    std::string(to_string(s.protocol)),
+                                    s.family == Family::ipv6 ? "[" + s.address + "]" : s.address,
+                                    ow ? ow->process : "?",
+                                    ow ? std::to_string(ow->pid) : "-",
+                                    ow ? ow->user : "-",
+                                    e ? e->service : "-"};
     if (o.details) {
       row.push_back(ow ? ow->container.substr(0, 12) : "");
       row.push_back(ow ? ow->unit : "");
@@ -41,14 +43,16 @@ Result<int> run_scan(const Context& ctx, const ScanOptions& o) {
     }
     rows.push_back(std::move(row));
   }
-  std::vector<std::string> header = {"PORT", "PROTO", "ADDRESS", "PROCESS", "PID", "USER", "SERVICE"};
+  std::vector<std::string> header = {"PORT", "PROTO", "ADDRESS", "PROCESS",
+                                     "PID",  "USER",  "SERVICE"};
   if (o.details) header.insert(header.end(), {"CONTAINER", "UNIT", "COMMAND"});
   std::cout << style.bold("Listening (" + std::to_string(live.sockets.size()) + " sockets, from " +
                           live.socket_source + ")")
             << "\n"
             << format_table(header, rows);
   for (const auto& r : live.runs)
-    if (!r.success) std::cout << style.yellow("collector " + r.collector + " failed: " + r.error) << "\n";
+    if (!r.success)
+      std::cout << style.yellow("collector " + r.collector + " failed: " + r.error) << "\n";
   if (live.processes_unreadable > 0)
     std::cout << style.yellow(std::to_string(live.processes_unreadable) +
                               " processes could not be read; run as root for every owner")
@@ -64,7 +68,8 @@ Result<int> run_scan(const Context& ctx, const ScanOptions& o) {
         if (f.kind != kind) continue;
         if (!header_done) std::cout << style.red(std::string(to_string(kind))) << "\n";
         header_done = true;
-        std::string port = std::to_string(f.key.port) + "/" + std::string(to_string(f.key.protocol));
+        std::string port =
+            std::to_string(f.key.port) + "/" + std::string(to_string(f.key.protocol));
         std::cout << "  " << port;
         if (!f.service_name.empty()) std::cout << "  " << f.service_name;
         std::cout << "  " << f.detail;

@@ -52,7 +52,8 @@ void add_suggest_command(CLI::App& app, Action& action) {
   cmd->add_flag("--udp", o->udp, "UDP ports");
   cmd->add_flag("--json", o->json, "A JSON array of port numbers");
   cmd->footer("Examples:\n  portman suggest -t api\n  portman suggest -t web -c 3 --json");
-  cmd->callback([o, &action] { action = [o](const Context& ctx) { return run_suggest(ctx, *o); }; });
+  cmd->callback(
+      [o, &action] { action = [o](const Context& ctx) { return run_suggest(ctx, *o); }; });
 }
 
 }  // namespace portman::cli

@@ -22,7 +22,8 @@ Result<int> run_update(const Context& ctx, const UpdateOptions& o) {
     if (!registry.find(*key))
       return make_error(ErrorKind::refused, "port " + registry_key(*key) +
                                                 " is not registered; register it first: portman "
-                                                "allocate NAME -p " + std::to_string(key->port));
+                                                "allocate NAME -p " +
+                                                std::to_string(key->port));
     registry.set_status(*key, o.status, o.has_note ? std::optional(o.note) : std::nullopt,
                         now_timestamp());
     after = entry_json(*registry.find(*key));

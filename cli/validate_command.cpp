@@ -46,7 +46,8 @@ std::vector<Problem> check_entries(const Context& ctx, const Registry& registry)
     }
     std::string proto = e.json.value("protocol", "");
     if (!proto.empty() && proto != to_string(e.key.protocol))
-      warn("protocol", "says " + proto + " but the key means " + std::string(to_string(e.key.protocol)));
+      warn("protocol",
+           "says " + proto + " but the key means " + std::string(to_string(e.key.protocol)));
     if (!e.bind.empty()) {
       auto p = parse_address_pattern(e.bind);
       if (!p || e.bind.find('/') != std::string::npos)
@@ -89,16 +90,21 @@ Result<int> run_validate(const Context& ctx, const ValidateOptions& o) {
   if (o.json) {
     Json list = Json::array();
     for (const auto& p : problems)
-      list.push_back({{"severity", p.error ? "error" : "warning"}, {"where", p.where}, {"message", p.message}});
-    std::cout << Json{{"config", ctx.config.source}, {"registry", ctx.registry.string()},
-                      {"problems", list}, {"errors", errors}, {"warnings", problems.size() - errors}}
+      list.push_back({{"severity", p.error ? "error" : "warning"},
+                      {"where", p.where},
+                      {"message", p.message}});
+    std::cout << Json{{"config", ctx.config.source},
+                      {"registry", ctx.registry.string()},
+                      {"problems", list},
+                      {"errors", errors},
+                      {"warnings", problems.size() - errors}}
                      .dump(2)
               << "\n";
   } else {
     Style style(ctx.color);
     for (const auto& p : problems)
-      std::cout << (p.error ? style.red("error") : style.yellow("warning")) << ": " << p.where << ": "
-                << p.message << "\n";
+      std::cout << (p.error ? style.red("error") : style.yellow("warning")) << ": " << p.where
+                << ": " << p.message << "\n";
     std::cout << "config " << ctx.config.source << ", registry " << ctx.registry.string() << ": "
               << errors << " errors, " << problems.size() - errors << " warnings\n";
   }
@@ -114,7 +120,8 @@ void add_validate_command(CLI::App& app, Action& action) {
   cmd->footer(
       "Exit status: 3 when there is an error, 0 with warnings only.\n"
       "Examples:\n  portman validate\n  portman --config ./portman.yml validate");
-  cmd->callback([o, &action] { action = [o](const Context& ctx) { return run_validate(ctx, *o); }; });
+  cmd->callback(
+      [o, &action] { action = [o](const Context& ctx) { return run_validate(ctx, *o); }; });
 }
 
 }  // namespace portman::cli

@@ -7,7 +7,8 @@ namespace portman {
 
 std::span<const CollectorSpec> collector_table() {
   static constexpr CollectorSpec kTable[] = {
-      {"sockets", true, "listening TCP and bound UDP sockets (netlink sock_diag, /proc/net fallback)",
+      {"sockets", true,
+       "listening TCP and bound UDP sockets (netlink sock_diag, /proc/net fallback)",
        &make_sockets_collector},
       {"owners", true, "processes owning each socket, with user, container and systemd unit",
        &make_owners_collector},

@@ -4,10 +4,14 @@ namespace portman {
 
 std::string_view to_string(PortState s) {
   switch (s) {
-    case PortState::allocated: return "allocated";
-    case PortState::unregistered: return "unregistered";
-    case PortState::unavailable: return "unavailable";
-    case PortState::free: return "free";
+    case PortState::allocated:
+      return "allocated";
+    case PortState::unregistered:
+      return "unregistered";
+    case PortState::unavailable:
+      return "unavailable";
+    case PortState::free:
+      return "free";
   }
   return "unknown";
 }

@@ -32,7 +32,8 @@ class PortPlanner {
 
   PortState state(PortKey key) const;
   // The lowest free ports of the range, at most `count`.
-  std::vector<std::uint16_t> free_ports(const PortRange& range, Protocol protocol, size_t count) const;
+  std::vector<std::uint16_t> free_ports(const PortRange& range, Protocol protocol,
+                                        size_t count) const;
   // Why a port is unavailable, for messages ("reserved", "in quarantine until ..."); empty if not.
   std::string unavailable_reason(PortKey key) const;
 

@@ -6,8 +6,8 @@
 #include <algorithm>
 #include <cctype>
 #include <cerrno>
-#include <cstring>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <sstream>
 
@@ -18,8 +18,7 @@
 namespace portman {
 
 std::string PortRange::to_string() const {
-  return first == last ? std::to_string(first)
-                       : std::to_string(first) + "-" + std::to_string(last);
+  return first == last ? std::to_string(first) : std::to_string(first) + "-" + std::to_string(last);
 }
 
 Result<PortRange> parse_port_range(std::string_view text) {
@@ -79,7 +78,8 @@ bool AddressPattern::matches(std::string_view address) const {
 }
 
 bool IgnoreRules::port_ignored(std::uint16_t port) const {
-  return std::any_of(ports.begin(), ports.end(), [&](const PortRange& r) { return r.contains(port); });
+  return std::any_of(ports.begin(), ports.end(),
+                     [&](const PortRange& r) { return r.contains(port); });
 }
 
 bool IgnoreRules::ignores(const ListeningSocket& s) const {
@@ -158,7 +158,7 @@ Config default_config() {
       {"dynamic", {10000, 10999}, "Dynamic/Temporary Services", {"temp"}},
   };
   c.environments = {"production", "staging", "development"};
-  c.statuses = {"allocated", "active",      "inactive", "needs_pairing",
+  c.statuses = {"allocated",   "active",     "inactive", "needs_pairing",
                 "maintenance", "deprecated", "reserved"};
   c.reserved = {22, 80, 443, 3000, 8080};  // ssh and the platform ports of a Dokploy host
   c.quarantine = std::chrono::hours(24 * 7);
@@ -176,7 +176,8 @@ class Reader {
   Error error(const YAML::Node& node, const std::string& what) const {
     auto m = node.Mark();
     std::string where = source_;
-    if (!m.is_null()) where += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+    if (!m.is_null())
+      where += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
     return make_error(ErrorKind::invalid_data, where + ": " + what);
   }
 
@@ -273,8 +274,9 @@ Status read_types(const Reader& r, const YAML::Node& n, Config& c) {
     if (it == c.types.end()) it = c.types.insert(c.types.end(), ServiceType{name, {}, name, {}});
     if (auto st = read_type(r, name, kv.second, *it); !st) return st;
   }
-  std::sort(c.types.begin(), c.types.end(),
-            [](const ServiceType& a, const ServiceType& b) { return a.range.first < b.range.first; });
+  std::sort(c.types.begin(), c.types.end(), [](const ServiceType& a, const ServiceType& b) {
+    return a.range.first < b.range.first;
+  });
   for (size_t i = 1; i < c.types.size(); ++i) {
     const auto& a = c.types[i - 1];
     const auto& b = c.types[i];
@@ -291,7 +293,8 @@ Status read_types(const Reader& r, const YAML::Node& n, Config& c) {
     for (const auto& name : names) {
       for (const auto& s : seen)
         if (iequals(s, name))
-          return r.error(n, "types: '" + name + "' names two types; names and aliases must be unique");
+          return r.error(n,
+                         "types: '" + name + "' names two types; names and aliases must be unique");
       seen.push_back(name);
     }
   }
@@ -301,7 +304,8 @@ Status read_types(const Reader& r, const YAML::Node& n, Config& c) {
 Status read_ignore(const Reader& r, const YAML::Node& n, IgnoreRules& ig) {
   if (auto st = r.known_keys(n, "ignore", {"ports", "addresses", "processes"}); !st) return st;
   if (const auto& ports = n["ports"]) {
-    if (!ports.IsSequence()) return r.error(ports, "ignore.ports: expected a list of ports or ranges");
+    if (!ports.IsSequence())
+      return r.error(ports, "ignore.ports: expected a list of ports or ranges");
     ig.ports.clear();
     for (const auto& p : ports) {
       auto range = r.range(p, "ignore.ports");
@@ -341,7 +345,8 @@ Status read_top(const Reader& r, const YAML::Node& root, Config& c) {
   }
   if (const auto& n = root["types"])
     if (auto st = read_types(r, n, c); !st) return st;
-  for (auto [key, field] : {std::pair{"environments", &c.environments}, {"statuses", &c.statuses}}) {
+  for (auto [key, field] :
+       {std::pair{"environments", &c.environments}, {"statuses", &c.statuses}}) {
     if (const auto& n = root[key]) {
       auto list = r.strings(n, key);
       if (!list) return list.error();
@@ -350,7 +355,8 @@ Status read_top(const Reader& r, const YAML::Node& root, Config& c) {
     }
   }
   if (const auto& n = root["reserved"]) {
-    if (!n.IsSequence()) return r.error(n, "reserved: expected a list of ports, e.g. [22, 80, 443]");
+    if (!n.IsSequence())
+      return r.error(n, "reserved: expected a list of ports, e.g. [22, 80, 443]");
     c.reserved.clear();
     for (const auto& p : n) {
       auto port = r.port(p, "reserved");
@@ -358,7 +364,8 @@ Status read_top(const Reader& r, const YAML::Node& root, Config& c) {
       c.reserved.push_back(*port);
     }
   }
-  for (auto [key, field] : {std::pair{"quarantine", &c.quarantine}, {"lock_timeout", &c.lock_timeout}}) {
+  for (auto [key, field] :
+       {std::pair{"quarantine", &c.quarantine}, {"lock_timeout", &c.lock_timeout}}) {
     if (const auto& n = root[key]) {
       auto d = r.duration(n, key);
       if (!d) return d.error();
@@ -380,10 +387,9 @@ Result<Config> parse_config(std::string_view yaml, std::string_view source) {
   try {
     root = YAML::Load(std::string(yaml));
   } catch (const YAML::Exception& e) {
-    return make_error(ErrorKind::invalid_data, std::string(source) + ":" +
-                                                   std::to_string(e.mark.line + 1) + ":" +
-                                                   std::to_string(e.mark.column + 1) +
-                                                   ": YAML syntax error: " + e.msg);
+    return make_error(ErrorKind::invalid_data,
+                      std::string(source) + ":" + std::to_string(e.mark.line + 1) + ":" +
+                          std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
   }
   if (root.IsNull()) return c;  // an empty file keeps every default
   try {

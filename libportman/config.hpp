@@ -56,8 +56,8 @@ struct IgnoreRules {
 
 struct Config {
   std::string source = "built-in defaults";  // the file it came from
-  std::optional<std::string> registry;        // the `registry:` key, when set
-  std::vector<ServiceType> types;             // ordered by range
+  std::optional<std::string> registry;       // the `registry:` key, when set
+  std::vector<ServiceType> types;            // ordered by range
   std::vector<std::string> environments;
   std::vector<std::string> statuses;
   std::vector<std::uint16_t> reserved;

@@ -9,43 +9,63 @@ namespace portman {
 
 std::string_view to_string(FindingKind kind) {
   switch (kind) {
-    case FindingKind::unregistered: return "unregistered";
-    case FindingKind::registered_down: return "registered_down";
-    case FindingKind::status_mismatch: return "status_mismatch";
-    case FindingKind::owner_mismatch: return "owner_mismatch";
-    case FindingKind::out_of_range: return "out_of_range";
-    case FindingKind::duplicate: return "duplicate";
-    case FindingKind::exposure_mismatch: return "exposure_mismatch";
+    case FindingKind::unregistered:
+      return "unregistered";
+    case FindingKind::registered_down:
+      return "registered_down";
+    case FindingKind::status_mismatch:
+      return "status_mismatch";
+    case FindingKind::owner_mismatch:
+      return "owner_mismatch";
+    case FindingKind::out_of_range:
+      return "out_of_range";
+    case FindingKind::duplicate:
+      return "duplicate";
+    case FindingKind::exposure_mismatch:
+      return "exposure_mismatch";
   }
   return "unknown";
 }
 
 std::string_view to_string(Verdict v) {
   switch (v) {
-    case Verdict::ok: return "ok";
-    case Verdict::unregistered: return "unregistered";
-    case Verdict::down: return "down";
-    case Verdict::idle: return "idle";
-    case Verdict::status_mismatch: return "status_mismatch";
-    case Verdict::conflict: return "conflict";
-    case Verdict::free: return "free";
+    case Verdict::ok:
+      return "ok";
+    case Verdict::unregistered:
+      return "unregistered";
+    case Verdict::down:
+      return "down";
+    case Verdict::idle:
+      return "idle";
+    case Verdict::status_mismatch:
+      return "status_mismatch";
+    case Verdict::conflict:
+      return "conflict";
+    case Verdict::free:
+      return "free";
   }
   return "unknown";
 }
 
 namespace {
 
-bool is_v4_mapped(std::string_view a) { return a.rfind("::ffff:", 0) == 0 && a.find('.') != a.npos; }
+bool is_v4_mapped(std::string_view a) {
+  return a.rfind("::ffff:", 0) == 0 && a.find('.') != a.npos;
+}
 
 // The IPv4 address an IPv6 socket's address stands for ("::ffff:1.2.3.4" → "1.2.3.4").
-std::string_view v4_part(std::string_view a) { return is_v4_mapped(a) ? a.substr(7) : a; }
+std::string_view v4_part(std::string_view a) {
+  return is_v4_mapped(a) ? a.substr(7) : a;
+}
 
 bool is_loopback(std::string_view address) {
   std::string_view a = v4_part(address);
   return a == "::1" || a.rfind("127.", 0) == 0;
 }
 
-bool is_wildcard(std::string_view a) { return a == "0.0.0.0" || a == "::" || a.empty() || a == "*"; }
+bool is_wildcard(std::string_view a) {
+  return a == "0.0.0.0" || a == "::" || a.empty() || a == "*";
+}
 
 // Whether socket `s` accepts traffic that an entry bound to `bind` should not: it listens on
 // every address while `bind` is one, or on a non-loopback address other than `bind`.
@@ -97,7 +117,8 @@ bool addresses_overlap(const ListeningSocket& a, const ListeningSocket& b) {
   return false;
 }
 
-std::vector<Finding> compare(const Registry& registry, const LiveState& live, const Config& config) {
+std::vector<Finding> compare(const Registry& registry, const LiveState& live,
+                             const Config& config) {
   std::vector<Finding> out;
   std::map<PortKey, std::vector<const ListeningSocket*>> by_port;
   for (const auto& s : live.sockets) by_port[s.key()].push_back(&s);
@@ -110,7 +131,8 @@ std::vector<Finding> compare(const Registry& registry, const LiveState& live, co
   };
   auto who = [](const ListeningSocket* s) {
     const Owner* o = s->main_owner();
-    std::string name = o ? o->process + " (pid " + std::to_string(o->pid) + ")" : "an unknown process";
+    std::string name =
+        o ? o->process + " (pid " + std::to_string(o->pid) + ")" : "an unknown process";
     return name + " on " + (s->family == Family::ipv6 ? "[" + s->address + "]" : s->address);
   };
 
@@ -154,7 +176,8 @@ std::vector<Finding> compare(const Registry& registry, const LiveState& live, co
       }
     }
     if (!e.service_type.empty()) {
-      if (const ServiceType* t = config.find_type(e.service_type); t && !t->range.contains(e.key.port))
+      if (const ServiceType* t = config.find_type(e.service_type);
+          t && !t->range.contains(e.key.port))
         add(FindingKind::out_of_range, e.key, &e, first,
             "type " + t->name + " uses " + t->range.to_string() + ", port " +
                 std::to_string(e.key.port) + " is outside it");
@@ -165,12 +188,14 @@ std::vector<Finding> compare(const Registry& registry, const LiveState& live, co
   for (const auto& [key, sockets] : by_port) {
     const Entry* e = registry.find(key);
     if (!e) {
-      bool all_ignored = std::all_of(sockets.begin(), sockets.end(),
-                                     [&](const ListeningSocket* s) { return config.ignore.ignores(*s); });
+      bool all_ignored = std::all_of(sockets.begin(), sockets.end(), [&](const ListeningSocket* s) {
+        return config.ignore.ignores(*s);
+      });
       if (!all_ignored)
         add(FindingKind::unregistered, key, nullptr, sockets.front(),
-            who(sockets.front()) + " listens but the port is not registered; run: portman "
-                                   "allocate NAME -p " +
+            who(sockets.front()) +
+                " listens but the port is not registered; run: portman "
+                "allocate NAME -p " +
                 std::to_string(key.port) + (key.protocol == Protocol::udp ? " --udp" : ""));
     }
     // Two different programs where traffic can reach either. One report per port is enough.
@@ -182,7 +207,8 @@ std::vector<Finding> compare(const Registry& registry, const LiveState& live, co
         if (a->inode == b->inode || !addresses_overlap(*a, *b)) continue;
         std::string pa = program_of(*a), pb = program_of(*b);
         if (pa.empty() || pb.empty() || pa == pb) continue;
-        add(FindingKind::duplicate, key, e, a, "two programs share the port: " + who(a) + " and " + who(b));
+        add(FindingKind::duplicate, key, e, a,
+            "two programs share the port: " + who(a) + " and " + who(b));
         reported = true;
       }
     }
@@ -197,7 +223,8 @@ std::vector<Finding> compare(const Registry& registry, const LiveState& live, co
 
 Verdict verdict_for(const Entry* entry, bool listening, std::span<const Finding> findings) {
   auto has = [&](FindingKind k) {
-    return std::any_of(findings.begin(), findings.end(), [&](const Finding& f) { return f.kind == k; });
+    return std::any_of(findings.begin(), findings.end(),
+                       [&](const Finding& f) { return f.kind == k; });
   };
   if (!entry) return listening ? Verdict::unregistered : Verdict::free;
   if (!listening) {

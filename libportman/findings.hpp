@@ -24,8 +24,8 @@ enum class FindingKind {
 };
 
 inline constexpr FindingKind kAllFindingKinds[] = {
-    FindingKind::unregistered,   FindingKind::registered_down, FindingKind::status_mismatch,
-    FindingKind::owner_mismatch, FindingKind::out_of_range,    FindingKind::duplicate,
+    FindingKind::unregistered,     FindingKind::registered_down, FindingKind::status_mismatch,
+    FindingKind::owner_mismatch,   FindingKind::out_of_range,    FindingKind::duplicate,
     FindingKind::exposure_mismatch};
 
 std::string_view to_string(FindingKind kind);

@@ -31,8 +31,8 @@ struct ListeningSocket {
   std::uint16_t port = 0;
   bool v6only = false;  // IPv6 socket that does not accept IPv4 (IPV6_V6ONLY)
   std::uint64_t inode = 0;
-  uid_t uid = 0;  // uid that created the socket
-  std::string netns;  // network namespace ("net:[4026531840]"); empty when unknown
+  uid_t uid = 0;              // uid that created the socket
+  std::string netns;          // network namespace ("net:[4026531840]"); empty when unknown
   std::vector<Owner> owners;  // processes holding the socket, pid order; empty if unknown
   std::string owner_unknown;  // why owners is empty, when the owners collector ran
 

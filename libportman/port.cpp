@@ -12,8 +12,8 @@ std::string registry_key(PortKey key) {
 
 Result<std::uint16_t> parse_port(std::string_view text) {
   auto bad = [&](std::string_view why) {
-    return make_error(ErrorKind::bad_input, "invalid port '" + std::string(text) + "': " +
-                                                std::string(why) +
+    return make_error(ErrorKind::bad_input, "invalid port '" + std::string(text) +
+                                                "': " + std::string(why) +
                                                 "; a port is a whole number from 1 to 65535");
   };
   if (text.empty()) return bad("empty");
@@ -35,8 +35,8 @@ Result<PortKey> parse_registry_key(std::string_view key) {
     if (proto == "udp") {
       out.protocol = Protocol::udp;
     } else if (proto != "tcp") {
-      return make_error(ErrorKind::invalid_data, "key '" + std::string(key) +
-                                                     "': protocol must be tcp or udp");
+      return make_error(ErrorKind::invalid_data,
+                        "key '" + std::string(key) + "': protocol must be tcp or udp");
     }
   }
   auto port = parse_port(number);

@@ -12,7 +12,9 @@ namespace portman {
 
 enum class Protocol : std::uint8_t { tcp, udp };
 
-constexpr std::string_view to_string(Protocol p) { return p == Protocol::tcp ? "tcp" : "udp"; }
+constexpr std::string_view to_string(Protocol p) {
+  return p == Protocol::tcp ? "tcp" : "udp";
+}
 
 struct PortKey {
   std::uint16_t port = 0;

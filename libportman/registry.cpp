@@ -9,10 +9,12 @@ namespace portman {
 namespace {
 
 constexpr const char* kStringFields[] = {
-    "service", "description", "environment",  "protocol", "owner",   "status",  "url",
-    "service_type", "allocated_at", "updated_at", "notes",    "process", "bind", "released_at"};
+    "service",      "description",  "environment", "protocol", "owner",   "status", "url",
+    "service_type", "allocated_at", "updated_at",  "notes",    "process", "bind",   "released_at"};
 
-const char* type_name(const Json& j) { return j.type_name(); }
+const char* type_name(const Json& j) {
+  return j.type_name();
+}
 
 std::string field(const Json& obj, const char* name) {
   auto it = obj.find(name);
@@ -121,7 +123,8 @@ Result<Registry> Registry::parse(std::string_view text, std::string_view source)
       return bad("generation", "expected a whole number >= 0");
   }
   if (auto it = r.doc_.find("archive"); it != r.doc_.end()) {
-    if (!it->is_array()) return bad("archive", std::string("expected a list, got ") + type_name(*it));
+    if (!it->is_array())
+      return bad("archive", std::string("expected a list, got ") + type_name(*it));
     for (size_t i = 0; i < it->size(); ++i) {
       const Json& a = (*it)[i];
       std::string path = "archive[" + std::to_string(i) + "]";
@@ -172,7 +175,8 @@ std::vector<ArchivedPort> Registry::archive() const {
     ArchivedPort p;
     auto port = a.find("port");
     if (port == a.end()) continue;
-    std::string key = port->is_string() ? port->get<std::string>() : std::to_string(port->get<long long>());
+    std::string key =
+        port->is_string() ? port->get<std::string>() : std::to_string(port->get<long long>());
     if (field(a, "protocol") == "udp" && key.find('/') == std::string::npos) key += "/udp";
     auto pk = parse_registry_key(key);
     if (!pk) continue;

@@ -65,8 +65,9 @@ fs::path folder_of(const fs::path& p) {
 Result<RegistryLock> lock_registry(const fs::path& registry, std::chrono::milliseconds timeout) {
   std::error_code ec;
   fs::create_directories(folder_of(registry), ec);
-  if (ec) return make_error(ErrorKind::io, "cannot create folder " + folder_of(registry).string() +
-                                               ": " + ec.message());
+  if (ec)
+    return make_error(ErrorKind::io,
+                      "cannot create folder " + folder_of(registry).string() + ": " + ec.message());
   fs::path lock_path = registry.string() + ".lock";
   UniqueFd fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
   if (!fd) return io_error("cannot open lock file", lock_path);

@@ -12,8 +12,8 @@ Json entry_json(const Entry& e) {
 }
 
 Json owner_json(const Owner& o) {
-  return Json{{"pid", o.pid},           {"process", o.process},     {"user", o.user},
-              {"cmdline", o.cmdline},   {"container", o.container}, {"unit", o.unit}};
+  return Json{{"pid", o.pid},         {"process", o.process},     {"user", o.user},
+              {"cmdline", o.cmdline}, {"container", o.container}, {"unit", o.unit}};
 }
 
 Json socket_json(const ListeningSocket& s, const Registry& registry) {
@@ -46,7 +46,8 @@ Json finding_json(const Finding& f) {
               {"detail", f.detail}};
 }
 
-Json scan_report(const Registry& registry, const LiveState& live, std::span<const Finding> findings) {
+Json scan_report(const Registry& registry, const LiveState& live,
+                 std::span<const Finding> findings) {
   Json listening = Json::array();
   for (const auto& s : live.sockets) listening.push_back(socket_json(s, registry));
   Json found = Json::array();

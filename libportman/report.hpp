@@ -11,10 +11,11 @@
 
 namespace portman {
 
-Json entry_json(const Entry& e);         // the registry object plus port and protocol
-Json owner_json(const Owner& o);         // pid, process, user, cmdline, container, unit
+Json entry_json(const Entry& e);  // the registry object plus port and protocol
+Json owner_json(const Owner& o);  // pid, process, user, cmdline, container, unit
 Json socket_json(const ListeningSocket& s, const Registry& registry);
 Json finding_json(const Finding& f);
-Json scan_report(const Registry& registry, const LiveState& live, std::span<const Finding> findings);
+Json scan_report(const Registry& registry, const LiveState& live,
+                 std::span<const Finding> findings);
 
 }  // namespace portman

@@ -21,7 +21,9 @@ struct Error {
   std::string message;  // one line: what, where, what would be valid
 };
 
-inline Error make_error(ErrorKind kind, std::string message) { return {kind, std::move(message)}; }
+inline Error make_error(ErrorKind kind, std::string message) {
+  return {kind, std::move(message)};
+}
 
 template <class T>
 class [[nodiscard]] Result {

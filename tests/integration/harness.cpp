@@ -1,0 +1,125 @@
+#include "harness.hpp"
+
+#include <fcntl.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+
+namespace itest {
+namespace fs = std::filesystem;
+
+std::string read_file(const fs::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+void write_file(const fs::path& p, const std::string& text) {
+  std::ofstream out(p, std::ios::binary | std::ios::trunc);
+  out << text;
+}
+
+TempDir::TempDir() {
+  std::string tmpl = (fs::temp_directory_path() / "portman-itest-XXXXXX").string();
+  if (!::mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+  path_ = tmpl;
+  fs::permissions(path_, fs::perms::all);  // tests that run as another user write here too
+}
+
+TempDir::~TempDir() {
+  std::error_code ec;
+  fs::remove_all(path_, ec);
+}
+
+RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
+  TempDir io;
+  fs::path out = io / "out", err = io / "err";
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int o = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int e = ::open(err.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int in = ::open("/dev/null", O_RDONLY);
+    ::dup2(in, 0);
+    ::dup2(o, 1);
+    ::dup2(e, 2);
+    if (options.uid && (::setgid(*options.uid) != 0 || ::setuid(*options.uid) != 0)) ::_exit(126);
+    std::vector<std::string> env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"};
+    for (const auto& [k, v] : options.env) env.push_back(k + "=" + v);
+    std::vector<char*> args, envp;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    for (const auto& v : env) envp.push_back(const_cast<char*>(v.c_str()));
+    args.push_back(nullptr);
+    envp.push_back(nullptr);
+    ::execvpe(args[0], args.data(), envp.data());
+    ::_exit(127);
+  }
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  RunResult r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = read_file(out);
+  r.err = read_file(err);
+  return r;
+}
+
+RunResult portman(const std::vector<std::string>& args, const RunOptions& options) {
+  std::vector<std::string> argv = {PORTMAN_BIN};
+  argv.insert(argv.end(), args.begin(), args.end());
+  RunOptions o = options;
+  o.env.emplace("PORTMAN_CONFIG", "/dev/null");
+  o.env.emplace("NO_COLOR", "1");
+  return run(argv, o);
+}
+
+Listener::Listener(const std::vector<std::string>& args, const std::string& exe) {
+  int pipefd[2];
+  if (::pipe(pipefd) != 0) throw std::runtime_error("pipe failed");
+  pid_ = ::fork();
+  if (pid_ == 0) {
+    ::dup2(pipefd[1], 1);
+    ::close(pipefd[0]);
+    std::vector<char*> argv = {const_cast<char*>(exe.c_str())};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    ::execv(exe.c_str(), argv.data());
+    ::_exit(127);
+  }
+  ::close(pipefd[1]);
+  std::string line;
+  char c;
+  while (::read(pipefd[0], &c, 1) == 1 && c != '\n') line += c;
+  ::close(pipefd[0]);
+  if (line.rfind("ready", 0) != 0) {
+    stop();
+    throw std::runtime_error("listener did not start: " + exe);
+  }
+}
+
+void Listener::stop() {
+  if (pid_ <= 0) return;
+  ::kill(pid_, SIGKILL);
+  ::waitpid(pid_, nullptr, 0);
+  pid_ = -1;
+}
+
+Listener::~Listener() {
+  stop();
+}
+
+fs::path listener_named(const TempDir& dir, const std::string& name) {
+  fs::path p = dir / name;
+  fs::copy_file(TEST_LISTENER_BIN, p, fs::copy_options::overwrite_existing);
+  fs::permissions(p, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  return p;
+}
+
+}  // namespace itest

@@ -1,0 +1,65 @@
+// What the integration tests share: run the real portman binary, start real listeners, and
+// keep a scratch folder. Every test binary runs in a fresh network namespace (netns_main.cpp).
+#pragma once
+
+#include <sys/types.h>
+
+#include <filesystem>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace itest {
+
+struct RunResult {
+  int code = -1;
+  std::string out, err;
+  nlohmann::json json() const { return nlohmann::json::parse(out); }
+};
+
+struct RunOptions {
+  std::map<std::string, std::string> env;  // added to a clean environment
+  std::optional<uid_t> uid;                // run as this user
+};
+
+// Runs a program to completion, capturing stdout and stderr.
+RunResult run(const std::vector<std::string>& argv, const RunOptions& options = {});
+
+// Runs portman with a scratch-free default: no colour, PORTMAN_CONFIG=/dev/null (defaults).
+RunResult portman(const std::vector<std::string>& args, const RunOptions& options = {});
+
+// A running test_listener (or a copy of it under another name); killed when destroyed.
+class Listener {
+ public:
+  explicit Listener(const std::vector<std::string>& args,
+                    const std::string& exe = TEST_LISTENER_BIN);
+  Listener(const Listener&) = delete;
+  Listener& operator=(const Listener&) = delete;
+  ~Listener();
+  pid_t pid() const { return pid_; }
+  void stop();
+
+ private:
+  pid_t pid_ = -1;
+};
+
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+std::string read_file(const std::filesystem::path& p);
+void write_file(const std::filesystem::path& p, const std::string& text);
+// A copy of test_listener under another name, so that its process name (comm) differs.
+std::filesystem::path listener_named(const TempDir& dir, const std::string& name);
+
+}  // namespace itest
