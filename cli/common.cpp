@@ -24,6 +24,8 @@ LiveState scan_live(const Context& ctx, const ScanScope& scope) {
 }
 
 Status change_registry(const Context& ctx, const std::function<Result<bool>(Registry&)>& change) {
+  // An invalid file is refused before the lock, so that not even the sidecar appears.
+  if (auto early = load_registry(ctx.registry); !early) return early.error();
   auto lock = lock_registry(ctx.registry, ctx.config.lock_timeout);
   if (!lock) return lock.error();
   auto registry = load_registry(ctx.registry);

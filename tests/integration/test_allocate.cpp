@@ -216,7 +216,7 @@ TEST_CASE("release refuses a port that still listens unless --force") {
   CHECK(registry_json(dir)["allocations"].empty());
 }
 
-TEST_CASE("update sets status, notes and updated_at; an unregistered port is refused") {
+TEST_CASE("update sets status, notes and updated_at, and refuses an unregistered port") {
   TempDir dir;
   REQUIRE(itest::portman({"allocate", "wa", "-p", "8081", "--registry", reg(dir)}).code == 0);
   auto r = itest::portman(
