@@ -333,10 +333,13 @@ Status read_ignore(const Reader& r, const YAML::Node& n, IgnoreRules& ig) {
   return {};
 }
 
-Status read_top(const Reader& r, const YAML::Node& root, Config& c) {
+Status read_top(const Reader& r, const YAML::Node& file, Config& c) {
   const std::vector<std::string> keys = {"registry", "types",      "environments", "statuses",
                                          "reserved", "quarantine", "ignore",       "lock_timeout"};
-  if (auto st = r.known_keys(root, "", keys); !st) return st;
+  if (auto st = r.known_keys(file, "", keys); !st) return st;
+  YAML::Node root(YAML::NodeType::Map);  // `key:` with no value keeps the default, like no key
+  for (const auto& kv : file)
+    if (!kv.second.IsNull()) root[kv.first.Scalar()] = kv.second;
   if (const auto& n = root["registry"]) {
     auto s = r.scalar(n, "registry");
     if (!s) return s.error();

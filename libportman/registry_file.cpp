@@ -60,6 +60,18 @@ fs::path folder_of(const fs::path& p) {
   return p.has_parent_path() ? p.parent_path() : fs::path(".");
 }
 
+// Temp files of saves that were killed (kill -9, power loss). Called with the lock held, so no
+// other save is in progress and every such file is debris.
+void remove_debris(const fs::path& registry) {
+  const std::string name = registry.filename().string();
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(folder_of(registry), ec)) {
+    std::string n = entry.path().filename().string();
+    if (n.rfind(name + ".tmp.", 0) == 0 || n.rfind(name + ".bak.tmp.", 0) == 0)
+      ::unlink(entry.path().c_str());
+  }
+}
+
 }  // namespace
 
 Result<RegistryLock> lock_registry(const fs::path& registry, std::chrono::milliseconds timeout) {
@@ -95,7 +107,7 @@ Result<Registry> load_registry(const fs::path& registry) {
   UniqueFd fd(::open(registry.c_str(), O_RDONLY | O_CLOEXEC));
   if (!fd) {
     if (errno == ENOENT) return Registry();
-    return make_error(ErrorKind::invalid_data,
+    return make_error(ErrorKind::io,
                       "cannot read registry " + registry.string() + ": " + std::strerror(errno));
   }
   std::string text;
@@ -120,11 +132,15 @@ Status save_registry(const fs::path& registry, const Registry& r,
                           " is written twice; a rewrite would lose one of them, so portman "
                           "will not change this file until it is fixed by hand");
   const fs::path dir = folder_of(registry);
+  remove_debris(registry);
   const std::string text = r.serialize_next(now);
   fs::path tmp = registry.string() + ".tmp." + std::to_string(::getpid());
   {
     UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
     if (!fd) return io_error("cannot create", tmp);
+    // The new file keeps the old one's mode: a registry kept private stays private.
+    struct stat old {};
+    if (::stat(registry.c_str(), &old) == 0) ::fchmod(fd.get(), old.st_mode & 07777);
     Status st = write_all(fd.get(), text, tmp);
     if (st && ::fsync(fd.get()) != 0) st = io_error("cannot fsync", tmp);
     if (!st) {
@@ -135,6 +151,7 @@ Status save_registry(const fs::path& registry, const Registry& r,
   // The old file becomes the .bak by a second name on its inode: it is never modified in place.
   fs::path bak = registry.string() + ".bak";
   fs::path bak_tmp = bak.string() + ".tmp." + std::to_string(::getpid());
+  ::unlink(bak_tmp.c_str());  // debris of a save killed here by a process with our (reused) pid
   if (::link(registry.c_str(), bak_tmp.c_str()) == 0) {
     if (::rename(bak_tmp.c_str(), bak.c_str()) != 0) ::unlink(bak_tmp.c_str());
   } else if (errno != ENOENT) {

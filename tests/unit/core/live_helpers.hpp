@@ -1,0 +1,47 @@
+// Hand-built live state and registries for the core tests: no kernel, no /proc.
+#pragma once
+
+#include <catch2/catch.hpp>
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "libportman/live_state.hpp"
+#include "libportman/registry.hpp"
+
+namespace portman::test {
+
+inline Owner owner(pid_t pid, std::string process, std::string exe = {}, std::string cmdline = {}) {
+  Owner o;
+  o.pid = pid;
+  o.process = std::move(process);
+  o.exe = std::move(exe);
+  o.cmdline = std::move(cmdline);
+  o.user = pid == 1 ? "root" : "svc";
+  return o;
+}
+
+// One listening socket; the family follows the address. `inode` must differ between sockets
+// unless they are the same socket.
+inline ListeningSocket sock(std::string address, std::uint16_t port, std::vector<Owner> owners,
+                            std::uint64_t inode, Protocol protocol = Protocol::tcp,
+                            bool v6only = false) {
+  ListeningSocket s;
+  s.protocol = protocol;
+  s.address = std::move(address);
+  s.family = s.address.find(':') != std::string::npos ? Family::ipv6 : Family::ipv4;
+  s.port = port;
+  s.v6only = v6only;
+  s.inode = inode;
+  s.owners = std::move(owners);
+  return s;
+}
+
+inline Registry registry(const std::string& allocations_json) {
+  auto r = Registry::parse("{\"allocations\": " + allocations_json + "}", "test-registry.json");
+  if (!r) FAIL(r.error().message);
+  return std::move(r).value();
+}
+
+}  // namespace portman::test
