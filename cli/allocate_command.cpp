@@ -25,13 +25,9 @@ Result<int> run_allocate(const Context& ctx, const AllocateOptions& o) {
                              {"--process", &o.process}})
     if (auto st = check_text(what, *value); !st) return st.error();
   if (auto st = one_of("environment", o.env, ctx.config.environments); !st) return st.error();
-  const ServiceType* type = nullptr;
-  if (!o.type.empty()) {
-    type = ctx.config.find_type(o.type);
-    if (!type)
-      return make_error(ErrorKind::bad_input,
-                        "unknown type '" + o.type + "'; valid: " + ctx.config.type_names());
-  }
+  auto type_opt = type_option(ctx.config, o.type);
+  if (!type_opt) return type_opt.error();
+  const ServiceType* type = *type_opt;
   if (!o.bind.empty())
     if (auto p = parse_address_pattern(o.bind); !p || o.bind.find('/') != std::string::npos)
       return make_error(ErrorKind::bad_input,

@@ -34,5 +34,7 @@ std::string now_timestamp();
 Status one_of(std::string_view what, const std::string& value,
               const std::vector<std::string>& valid);
 Status check_text(std::string_view what, const std::string& value);
+// The type named by -t (name or alias); nullptr for an empty name; bad_input when unknown.
+Result<const ServiceType*> type_option(const Config& config, const std::string& name);
 
 }  // namespace portman::cli

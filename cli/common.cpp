@@ -57,4 +57,11 @@ Status check_text(std::string_view what, const std::string& value) {
   return {};
 }
 
+Result<const ServiceType*> type_option(const Config& config, const std::string& name) {
+  if (name.empty()) return static_cast<const ServiceType*>(nullptr);
+  if (const ServiceType* t = config.find_type(name)) return t;
+  return make_error(ErrorKind::bad_input,
+                    "unknown type '" + name + "'; valid: " + config.type_names());
+}
+
 }  // namespace portman::cli

@@ -24,13 +24,9 @@ std::string or_unknown(const std::string& s) {
 }
 
 Result<int> run_list(const Context& ctx, const ListOptions& o) {
-  const ServiceType* type = nullptr;
-  if (!o.type.empty()) {
-    type = ctx.config.find_type(o.type);
-    if (!type)
-      return make_error(ErrorKind::bad_input,
-                        "unknown type '" + o.type + "'; valid: " + ctx.config.type_names());
-  }
+  auto type_opt = type_option(ctx.config, o.type);
+  if (!type_opt) return type_opt.error();
+  const ServiceType* type = *type_opt;
   if (!o.env.empty())
     if (auto st = one_of("environment", o.env, ctx.config.environments); !st) return st.error();
   if (!o.status.empty())

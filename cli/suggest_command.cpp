@@ -15,10 +15,10 @@ struct SuggestOptions {
 };
 
 Result<int> run_suggest(const Context& ctx, const SuggestOptions& o) {
-  const ServiceType* type = ctx.config.find_type(o.type);
-  if (!type)
-    return make_error(ErrorKind::bad_input,
-                      "unknown type '" + o.type + "'; valid: " + ctx.config.type_names());
+  auto type_opt = type_option(ctx.config, o.type);
+  if (!type_opt) return type_opt.error();
+  const ServiceType* type = *type_opt;
+  if (!type) return make_error(ErrorKind::bad_input, "-t needs a type: " + ctx.config.type_names());
   if (o.count < 1 || o.count > 65535)
     return make_error(ErrorKind::bad_input,
                       "invalid count " + std::to_string(o.count) + "; valid: 1 to 65535");
