@@ -1,0 +1,28 @@
+// One scan's worth of truth, shared read-only by everything a request can ask for: the metrics,
+// the landing page and /api/scan all render the same Snapshot, so they never disagree.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+#include "libportman/config.hpp"
+#include "libportman/findings.hpp"
+#include "libportman/live_state.hpp"
+#include "libportman/registry.hpp"
+
+namespace portman::agent {
+
+struct Snapshot {
+  LiveState live;                            // sockets, owners, collector runs
+  std::shared_ptr<const Registry> registry;  // the registry in use (last good one)
+  std::shared_ptr<const Config> config;      // the config in use (last good one)
+  std::vector<Finding> findings;             // compare(*registry, live, *config)
+  bool registry_valid = true;                // false: the file on disk is invalid, old one in use
+  double registry_last_reload_success = 0;   // unix seconds of the last good (re)load
+  std::uint64_t listener_changes_total = 0;  // sockets that appeared or went away since start
+  std::chrono::system_clock::time_point taken_at{};
+};
+
+}  // namespace portman::agent
