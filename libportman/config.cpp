@@ -13,6 +13,7 @@
 
 #include <yaml-cpp/yaml.h>
 
+#include "collectors/collector.hpp"
 #include "libportman/duration.hpp"
 
 namespace portman {
@@ -163,6 +164,8 @@ Config default_config() {
   c.reserved = {22, 80, 443, 3000, 8080};  // ssh and the platform ports of a Dokploy host
   c.quarantine = std::chrono::hours(24 * 7);
   c.lock_timeout = std::chrono::seconds(10);
+  for (const CollectorSpec& spec : collector_table())
+    c.agent.collectors[std::string(spec.name)] = spec.enabled_by_default;
   return c;
 }
 
@@ -333,9 +336,75 @@ Status read_ignore(const Reader& r, const YAML::Node& n, IgnoreRules& ig) {
   return {};
 }
 
+Status read_agent(const Reader& r, const YAML::Node& n, AgentConfig& a) {
+  const std::vector<std::string> keys = {
+      "listen_addresses",  "telemetry_path", "web_config_file", "collectors",
+      "scan_min_interval", "log_level",      "log_format",      "procfs"};
+  if (auto st = r.known_keys(n, "agent", keys); !st) return st;
+  if (const auto& v = n["listen_addresses"]) {
+    auto list = r.strings(v, "agent.listen_addresses");
+    if (!list) return list.error();
+    if (list->empty())
+      return r.error(v, "agent.listen_addresses: give at least one, e.g. [\":9097\"]");
+    for (const auto& addr : *list)
+      if (addr.find(':') == std::string::npos)
+        return r.error(v, "agent.listen_addresses: '" + addr +
+                              "' is not HOST:PORT; e.g. :9097, 127.0.0.1:9097, [::1]:9097");
+    a.listen_addresses = *list;
+  }
+  if (const auto& v = n["telemetry_path"]) {
+    auto s = r.scalar(v, "agent.telemetry_path");
+    if (!s) return s.error();
+    if (s->empty() || s->front() != '/' || *s == "/" || *s == "/healthz" || *s == "/api/scan")
+      return r.error(v,
+                     "agent.telemetry_path: '" + *s +
+                         "' must be a path starting with / other than /, /healthz and /api/scan");
+    a.telemetry_path = *s;
+  }
+  for (auto [key, field] : {std::pair{"web_config_file", &a.web_config_file},
+                            {"procfs", &a.procfs},
+                            {"log_level", &a.log_level},
+                            {"log_format", &a.log_format}}) {
+    if (const auto& v = n[key]) {
+      auto s = r.scalar(v, std::string("agent.") + key);
+      if (!s) return s.error();
+      *field = *s;
+    }
+  }
+  if (const auto& v = n["log_level"]) {
+    if (a.log_level != "debug" && a.log_level != "info" && a.log_level != "warn" &&
+        a.log_level != "error")
+      return r.error(v, "agent.log_level: '" + a.log_level + "'; valid: debug, info, warn, error");
+  }
+  if (const auto& v = n["log_format"]) {
+    if (a.log_format != "logfmt" && a.log_format != "json")
+      return r.error(v, "agent.log_format: '" + a.log_format + "'; valid: logfmt, json");
+  }
+  if (const auto& v = n["scan_min_interval"]) {
+    auto d = r.duration(v, "agent.scan_min_interval");
+    if (!d) return d.error();
+    a.scan_min_interval = *d;
+  }
+  if (const auto& v = n["collectors"]) {
+    std::vector<std::string> names;
+    for (const CollectorSpec& spec : collector_table()) names.emplace_back(spec.name);
+    if (auto st = r.known_keys(v, "agent.collectors", names); !st) return st;
+    for (const auto& kv : v) {
+      const std::string name = kv.first.Scalar();
+      auto s = r.scalar(kv.second, "agent.collectors." + name);
+      if (!s) return s.error();
+      if (*s != "true" && *s != "false")
+        return r.error(kv.second, "agent.collectors." + name + ": expected true or false");
+      a.collectors[name] = *s == "true";
+    }
+  }
+  return {};
+}
+
 Status read_top(const Reader& r, const YAML::Node& file, Config& c) {
-  const std::vector<std::string> keys = {"registry", "types",      "environments", "statuses",
-                                         "reserved", "quarantine", "ignore",       "lock_timeout"};
+  const std::vector<std::string> keys = {"registry", "types",        "environments",
+                                         "statuses", "reserved",     "quarantine",
+                                         "ignore",   "lock_timeout", "agent"};
   if (auto st = r.known_keys(file, "", keys); !st) return st;
   YAML::Node root(YAML::NodeType::Map);  // `key:` with no value keeps the default, like no key
   for (const auto& kv : file)
@@ -377,6 +446,8 @@ Status read_top(const Reader& r, const YAML::Node& file, Config& c) {
   }
   if (const auto& n = root["ignore"])
     if (auto st = read_ignore(r, n, c.ignore); !st) return st;
+  if (const auto& n = root["agent"])
+    if (auto st = read_agent(r, n, c.agent); !st) return st;
   return {};
 }
 

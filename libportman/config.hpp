@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -54,6 +55,18 @@ struct IgnoreRules {
   bool ignores(const ListeningSocket& socket) const;
 };
 
+// The `agent:` section. Every key has a command-line flag of the same meaning; the flag wins.
+struct AgentConfig {
+  std::vector<std::string> listen_addresses = {":9097"};  // --web.listen-address
+  std::string telemetry_path = "/metrics";                // --web.telemetry-path
+  std::string web_config_file;                            // --web.config.file
+  std::map<std::string, bool> collectors;                 // --[no-]collector.NAME
+  std::chrono::milliseconds scan_min_interval{2000};      // --scan.min-interval
+  std::string log_level = "info";                         // --log.level
+  std::string log_format = "logfmt";                      // --log.format
+  std::string procfs = "/proc";                           // --path.procfs
+};
+
 struct Config {
   std::string source = "built-in defaults";  // the file it came from
   std::optional<std::string> registry;       // the `registry:` key, when set
@@ -64,6 +77,7 @@ struct Config {
   std::chrono::milliseconds quarantine{};
   IgnoreRules ignore;
   std::chrono::milliseconds lock_timeout{};
+  AgentConfig agent;
 
   // By name or alias, case-insensitive ("ai" finds ml); nullptr when unknown.
   const ServiceType* find_type(std::string_view name_or_alias) const;

@@ -61,6 +61,14 @@ void check_same_config(const Config& a, const Config& b) {
   CHECK(a.ignore.ports.size() == b.ignore.ports.size());
   CHECK(a.ignore.addresses.size() == b.ignore.addresses.size());
   CHECK(a.ignore.processes == b.ignore.processes);
+  CHECK(a.agent.listen_addresses == b.agent.listen_addresses);
+  CHECK(a.agent.telemetry_path == b.agent.telemetry_path);
+  CHECK(a.agent.web_config_file == b.agent.web_config_file);
+  CHECK(a.agent.collectors == b.agent.collectors);
+  CHECK(a.agent.scan_min_interval == b.agent.scan_min_interval);
+  CHECK(a.agent.log_level == b.agent.log_level);
+  CHECK(a.agent.log_format == b.agent.log_format);
+  CHECK(a.agent.procfs == b.agent.procfs);
 }
 
 // Sets or clears an environment variable for one scope, restoring the old value after.
@@ -422,4 +430,28 @@ TEST_CASE("a key written with no value keeps its default", "[config]") {
   CHECK(c->quarantine == default_config().quarantine);
   CHECK(c->ignore.ports.empty());
   CHECK(c->reserved == std::vector<std::uint16_t>{22});
+}
+
+TEST_CASE("the agent section merges over its defaults and refuses what would be invalid",
+          "[config]") {
+  auto c =
+      parse_config("agent:\n  scan_min_interval: 5s\n  collectors: { owners: false }\n", "t.yml");
+  REQUIRE(c);
+  CHECK(c->agent.scan_min_interval == std::chrono::seconds(5));
+  CHECK(c->agent.collectors.at("owners") == false);
+  CHECK(c->agent.collectors.at("sockets") == true);
+  CHECK(c->agent.listen_addresses == std::vector<std::string>{":9097"});
+  auto bad_collector = parse_config("agent:\n  collectors: { dockerz: true }\n", "t.yml");
+  REQUIRE_FALSE(bad_collector);
+  CHECK(bad_collector.error().message.find("t.yml:2:17: unknown key 'agent.collectors.dockerz'") ==
+        0);
+  auto bad_level = parse_config("agent:\n  log_level: loud\n", "t.yml");
+  REQUIRE_FALSE(bad_level);
+  CHECK(bad_level.error().message.find("valid: debug, info, warn, error") != std::string::npos);
+  auto bad_path = parse_config("agent:\n  telemetry_path: metrics\n", "t.yml");
+  REQUIRE_FALSE(bad_path);
+  CHECK(bad_path.error().message.find("t.yml:2:19:") == 0);
+  auto bad_key = parse_config("agent:\n  listen: [\":1\"]\n", "t.yml");
+  REQUIRE_FALSE(bad_key);
+  CHECK(bad_key.error().message.find("unknown key 'agent.listen'") != std::string::npos);
 }
