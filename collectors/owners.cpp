@@ -13,6 +13,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <charconv>
+#include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <optional>
 #include <span>
@@ -122,10 +124,19 @@ bool is_denied(int err) {
   return err == EACCES || err == EPERM;
 }
 
+// A process holding a socket, and the fd it holds it by: enough to verify it later with one
+// readlink instead of walking /proc again.
+struct Holding {
+  pid_t pid = 0;
+  int fd = -1;
+  bool operator<(const Holding& o) const { return pid < o.pid; }
+};
+
 // One socket inode to attribute.
 struct InodeSlot {
+  std::uint64_t inode = 0;
   std::vector<std::size_t> sockets;  // indexes into LiveState::sockets
-  std::vector<pid_t> holders;        // in the order found
+  std::vector<Holding> holders;      // in the order found
   bool found = false;                // held by a process other than PID 1
 };
 
@@ -134,7 +145,7 @@ class ProcessWalk {
   void want(std::uint64_t inode, std::size_t socket_index, const std::string& netns) {
     auto [it, inserted] = slot_of_.try_emplace(inode, slots_.size());
     if (inserted) {
-      slots_.emplace_back();
+      slots_.emplace_back().inode = inode;
       ++remaining_;
     }
     slots_[it->second].sockets.push_back(socket_index);
@@ -236,7 +247,11 @@ class ProcessWalk {
         return !denied;  // one denied link means all of them are
       }
       if (auto inode = parse_socket_link(*target)) {
-        if (auto it = slot_of_.find(*inode); it != slot_of_.end()) hits_.push_back(it->second);
+        if (auto it = slot_of_.find(*inode); it != slot_of_.end()) {
+          int fd = -1;
+          std::from_chars(name.data(), name.data() + name.size(), fd);
+          hits_.push_back({it->second, fd});
+        }
       }
       return true;
     });
@@ -245,10 +260,10 @@ class ProcessWalk {
   }
 
   void record(pid_t pid) {
-    for (std::size_t index : hits_) {
+    for (auto [index, fd] : hits_) {
       InodeSlot& slot = slots_[index];
-      if (!slot.holders.empty() && slot.holders.back() == pid) continue;  // dup'ed fd
-      slot.holders.push_back(pid);
+      if (!slot.holders.empty() && slot.holders.back().pid == pid) continue;  // dup'ed fd
+      slot.holders.push_back({pid, fd});
       if (pid != kInitPid) holder_pids_.insert(pid);
       if (pid != kInitPid && !slot.found) {
         slot.found = true;
@@ -285,8 +300,8 @@ class ProcessWalk {
   int unreadable_ = 0;
   std::unordered_set<pid_t> visited_;
   std::unordered_set<pid_t> holder_pids_;  // processes found holding a wanted socket, not PID 1
-  std::vector<pid_t> pending_;     // descendants of an owner still to visit
-  std::vector<std::size_t> hits_;  // slots held by the process being scanned
+  std::vector<pid_t> pending_;             // descendants of an owner still to visit
+  std::vector<std::pair<std::size_t, int>> hits_;  // (slot, fd) held by the process being scanned
   DirLister lister_;
   std::string text_;
 };
@@ -322,7 +337,7 @@ class UserNames {
 // Reads what `owner` shows about a process; only done for the few processes that own sockets.
 class OwnerReader {
  public:
-  explicit OwnerReader(int proc_fd) : proc_fd_(proc_fd) {}
+  OwnerReader(int proc_fd, UserNames& users) : proc_fd_(proc_fd), users_(users) {}
 
   Owner read(pid_t pid) {
     Owner o;
@@ -359,7 +374,7 @@ class OwnerReader {
 
  private:
   int proc_fd_;
-  UserNames users_;
+  UserNames& users_;
   std::string text_;
 };
 
@@ -371,57 +386,120 @@ std::string unknown_reason(int unreadable) {
          "CAP_SYS_PTRACE";
 }
 
-// Details once per owner, even when it holds many sockets; owners in pid order.
-void attach_owners(int proc_fd, std::vector<InodeSlot>& slots, LiveState& state) {
-  OwnerReader reader(proc_fd);
-  std::unordered_map<pid_t, Owner> owners;
-  for (InodeSlot& slot : slots) {
-    std::sort(slot.holders.begin(), slot.holders.end());
-    for (pid_t pid : slot.holders) {
-      auto [it, inserted] = owners.try_emplace(pid);
-      if (inserted) it->second = reader.read(pid);
-    }
-    for (std::size_t index : slot.sockets) {
-      std::vector<Owner>& list = state.sockets[index].owners;
-      list.clear();
-      for (pid_t pid : slot.holders) list.push_back(owners.at(pid));
-    }
-  }
-}
-
 class OwnersCollector final : public Collector {
  public:
   explicit OwnersCollector(CollectorOptions options) : options_(std::move(options)) {}
 
+  // Owners found by earlier runs are kept: a cached holder is verified with one readlink of
+  // its fd, and /proc is walked only for sockets that are new, or whose holders changed. A socket
+  // nobody could be found for is looked for again only after kRecheckUnknown.
   Status collect(const ScanScope& scope, LiveState& state) override {
     if (!scope.owners) return {};
     auto in_scope = [&](const ListeningSocket& s) { return !scope.only || s.key() == *scope.only; };
-
+    UniqueFd proc(::open(options_.procfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    if (!proc) {
+      return make_error(ErrorKind::io, "cannot open procfs " + options_.procfs.string() + ": " +
+                                           std::system_category().message(errno));
+    }
+    const auto now = std::chrono::steady_clock::now();
     ProcessWalk walk;
+    std::unordered_set<std::uint64_t> present;
     for (std::size_t i = 0; i < state.sockets.size(); ++i) {
-      const ListeningSocket& s = state.sockets[i];
-      if (in_scope(s) && s.inode != 0) walk.want(s.inode, i, s.netns);
+      ListeningSocket& s = state.sockets[i];
+      if (!in_scope(s) || s.inode == 0) continue;
+      present.insert(s.inode);
+      auto it = cache_.find(s.inode);
+      if (it != cache_.end() && still_held(proc.get(), s.inode, it->second, now)) {
+        set_owners(proc.get(), it->second.holders, s);
+      } else {
+        walk.want(s.inode, i, s.netns);
+      }
     }
     if (!walk.empty()) {
-      UniqueFd proc(::open(options_.procfs.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-      if (!proc) {
-        return make_error(ErrorKind::io, "cannot open procfs " + options_.procfs.string() + ": " +
-                                             std::system_category().message(errno));
-      }
       if (Status st = walk.run(proc.get()); !st) return st;
-      state.processes_unreadable += walk.unreadable();
-      attach_owners(proc.get(), walk.slots(), state);
+      last_unreadable_ = walk.unreadable();
+      for (InodeSlot& slot : walk.slots()) {
+        std::sort(slot.holders.begin(), slot.holders.end());
+        for (pid_t pid : stale_pids(slot)) details_.erase(pid);  // may have exec'd or been reused
+        cache_[slot.inode] = {slot.holders, now};
+        for (std::size_t index : slot.sockets)
+          set_owners(proc.get(), slot.holders, state.sockets[index]);
+      }
     }
-
+    state.processes_unreadable += last_unreadable_;
     for (ListeningSocket& s : state.sockets) {
       if (!in_scope(s)) continue;
-      s.owner_unknown = s.owners.empty() ? unknown_reason(walk.unreadable()) : std::string();
+      s.owner_unknown = s.owners.empty() ? unknown_reason(last_unreadable_) : std::string();
     }
+    if (!scope.only) forget_except(present);
     return {};
   }
 
  private:
+  static constexpr auto kRecheckUnknown = std::chrono::seconds(60);
+
+  struct Cached {
+    std::vector<Holding> holders;
+    std::chrono::steady_clock::time_point walked;
+  };
+
+  // True when every cached holder still has the socket open at the same fd. Any change (a
+  // worker exited, the service restarted) sends the socket back to the walk.
+  bool still_held(int proc_fd, std::uint64_t inode, const Cached& c,
+                  std::chrono::steady_clock::time_point now) const {
+    if (c.holders.empty()) return now - c.walked < kRecheckUnknown;
+    char want[48];
+    int n =
+        std::snprintf(want, sizeof want, "socket:[%llu]", static_cast<unsigned long long>(inode));
+    for (const Holding& h : c.holders) {
+      char buf[64];
+      auto target = read_link_at(proc_fd, RelPath(h.pid).add("/fd/").add(h.fd).c_str(), buf);
+      if (!target || *target != std::string_view(want, static_cast<std::size_t>(n))) return false;
+    }
+    return true;
+  }
+
+  // Pids that held this socket before but not now: their details are dropped.
+  std::vector<pid_t> stale_pids(const InodeSlot& slot) const {
+    std::vector<pid_t> out;
+    auto it = cache_.find(slot.inode);
+    if (it == cache_.end()) return out;
+    for (const Holding& h : it->second.holders)
+      if (std::none_of(slot.holders.begin(), slot.holders.end(),
+                       [&](const Holding& x) { return x.pid == h.pid; }))
+        out.push_back(h.pid);
+    return out;
+  }
+
+  void set_owners(int proc_fd, const std::vector<Holding>& holders, ListeningSocket& s) {
+    s.owners.clear();
+    for (const Holding& h : holders) {
+      auto [it, inserted] = details_.try_emplace(h.pid);
+      if (inserted) it->second = OwnerReader(proc_fd, users_).read(h.pid);
+      s.owners.push_back(it->second);
+    }
+  }
+
+  // Drops sockets that went away, and the details of processes that hold none of the rest.
+  void forget_except(const std::unordered_set<std::uint64_t>& present) {
+    std::unordered_set<pid_t> live;
+    for (auto it = cache_.begin(); it != cache_.end();) {
+      if (!present.count(it->first)) {
+        it = cache_.erase(it);
+        continue;
+      }
+      for (const Holding& h : it->second.holders) live.insert(h.pid);
+      ++it;
+    }
+    for (auto it = details_.begin(); it != details_.end();)
+      it = live.count(it->first) ? std::next(it) : details_.erase(it);
+  }
+
   CollectorOptions options_;
+  std::unordered_map<std::uint64_t, Cached> cache_;  // inode -> holders found earlier
+  std::unordered_map<pid_t, Owner> details_;         // pid -> what owner shows about it
+  UserNames users_;
+  int last_unreadable_ = 0;
 };
 
 }  // namespace

@@ -352,3 +352,50 @@ TEST_CASE("owners: live, processes that cannot be read are counted and explained
   CHECK(out.find("could not be read (permission denied); run as root or grant "
                  "CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE") != std::string::npos);
 }
+
+namespace {
+
+// A writable copy of a fixture tree, removed afterwards (symlinks copied as symlinks).
+struct TreeCopy {
+  std::filesystem::path root;
+  explicit TreeCopy(const std::filesystem::path& from) {
+    char tmpl[] = "/tmp/portman-owners-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    root = tmpl;
+    std::filesystem::copy(
+        from, root,
+        std::filesystem::copy_options::recursive | std::filesystem::copy_options::copy_symlinks);
+  }
+  ~TreeCopy() {
+    std::error_code ec;
+    std::filesystem::remove_all(root, ec);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("owners: a second run verifies cached owners by their fd instead of walking /proc") {
+  TreeCopy tree(kFixtures / "walk");
+  CollectorOptions options;
+  options.procfs = tree.root;
+  auto collector = make_owners_collector(options);
+  auto run = [&] {
+    LiveState state = make_state({make_socket(1001, 22)});
+    REQUIRE(collector->collect({}, state).ok());
+    return pids(state.sockets[0]);
+  };
+  REQUIRE(run() == Pids{100});
+  // A process earlier in pid order now also holds 1001. A walk would find it first; the cache,
+  // which only re-reads 100's fd link, does not.
+  std::filesystem::create_directories(tree.root / "50/fd");
+  std::filesystem::create_directories(tree.root / "50/ns");
+  std::filesystem::create_symlink("net:[4026531840]", tree.root / "50/ns/net");
+  std::filesystem::create_symlink("socket:[1001]", tree.root / "50/fd/9");
+  std::filesystem::copy_file(tree.root / "100/comm", tree.root / "50/comm");
+  CHECK(run() == Pids{100});
+  // 100 let go of the socket: the cache entry fails its check and the walk finds 50.
+  for (const auto& link : std::filesystem::directory_iterator(tree.root / "100/fd"))
+    if (std::filesystem::read_symlink(link.path()) == "socket:[1001]")
+      std::filesystem::remove(link.path());
+  CHECK(run() == Pids{50});
+}
