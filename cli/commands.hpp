@@ -21,6 +21,7 @@ void add_update_command(CLI::App& app, Action& action);
 void add_suggest_command(CLI::App& app, Action& action);
 void add_validate_command(CLI::App& app, Action& action);
 void add_version_command(CLI::App& app, Action& action);
+void add_agent_command(CLI::App& app, Action& action);
 
 // Helpers the commands share.
 Result<PortKey> port_key(const std::string& port, bool udp);

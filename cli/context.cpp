@@ -12,7 +12,8 @@ Result<Context> make_context(const GlobalOptions& global) {
   Context ctx;
   ctx.config = std::move(*config);
   ctx.registry = resolve_registry_path(global.registry, ctx.config);
-  ctx.collectors.procfs = global.procfs;
+  ctx.global = global;
+  ctx.collectors.procfs = global.procfs.value_or("/proc");
   const char* no_color = std::getenv("NO_COLOR");
   ctx.color = !global.no_color && !(no_color && *no_color) && ::isatty(STDOUT_FILENO);
   return ctx;

@@ -17,10 +17,11 @@ struct GlobalOptions {
   std::optional<std::string> config;
   std::optional<std::string> registry;
   bool no_color = false;
-  std::string procfs = "/proc";
+  std::optional<std::string> procfs;  // --path.procfs; the agent also reads agent.procfs
 };
 
 struct Context {
+  GlobalOptions global;  // as given, for the agent's reloads
   Config config;
   std::filesystem::path registry;
   CollectorOptions collectors;

@@ -79,6 +79,7 @@ int main(int argc, char** argv) {
   add_suggest_command(app, action);
   add_validate_command(app, action);
   add_version_command(app, action);
+  add_agent_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <csignal>
 #include <cstdlib>
 #include <fstream>
@@ -120,6 +121,82 @@ fs::path listener_named(const TempDir& dir, const std::string& name) {
   fs::copy_file(TEST_LISTENER_BIN, p, fs::copy_options::overwrite_existing);
   fs::permissions(p, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
   return p;
+}
+
+Agent::Agent(const std::vector<std::string>& args, const RunOptions& options) {
+  char tmpl[] = "/tmp/portman-agent-XXXXXX";
+  if (!::mkdtemp(tmpl)) throw std::runtime_error("mkdtemp failed");
+  tmp_dir_ = tmpl;
+  log_path_ = fs::path(tmp_dir_) / "agent.log";
+  pid_ = ::fork();
+  if (pid_ < 0) throw std::runtime_error("fork failed");
+  if (pid_ == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int e = ::open(log_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    int in = ::open("/dev/null", O_RDWR);
+    ::dup2(in, 0);
+    ::dup2(in, 1);
+    ::dup2(e, 2);
+    std::vector<std::string> argv = {PORTMAN_BIN,   "agent",       "--web.listen-address",
+                                     "127.0.0.1:0", "--log.level", "debug"};
+    argv.insert(argv.end(), args.begin(), args.end());
+    std::map<std::string, std::string> vars = {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"},
+                                               {"PORTMAN_CONFIG", "/dev/null"}};
+    for (const auto& [k, v] : options.env) vars[k] = v;  // the test's values win
+    std::vector<std::string> env;
+    for (const auto& [k, v] : vars) env.push_back(k + "=" + v);
+    std::vector<char*> a, envp;
+    for (auto& x : argv) a.push_back(x.data());
+    for (auto& x : env) envp.push_back(x.data());
+    a.push_back(nullptr);
+    envp.push_back(nullptr);
+    ::execve(a[0], a.data(), envp.data());
+    ::_exit(127);
+  }
+  // The start line names the bound port: listen="127.0.0.1:0=PORT".
+  for (int i = 0; i < 500 && port_ == 0; ++i) {
+    std::string text = read_file(log_path_);
+    auto at = text.find("listen=\"127.0.0.1:0=");
+    if (at != std::string::npos) port_ = std::atoi(text.c_str() + at + 20);
+    int status = 0;
+    if (::waitpid(pid_, &status, WNOHANG) == pid_) {
+      pid_ = -1;
+      throw std::runtime_error("agent exited at start: " + text);
+    }
+    if (port_ == 0) ::usleep(10000);
+  }
+  if (port_ == 0) throw std::runtime_error("agent did not start: " + read_file(log_path_));
+}
+
+std::string Agent::url(const std::string& path) const {
+  return "http://127.0.0.1:" + std::to_string(port_) + path;
+}
+
+std::string Agent::log() const {
+  return read_file(log_path_);
+}
+
+std::pair<int, double> Agent::stop() {
+  if (pid_ <= 0) return {-1, 0};
+  auto start = std::chrono::steady_clock::now();
+  ::kill(pid_, SIGTERM);
+  int status = 0;
+  ::waitpid(pid_, &status, 0);
+  pid_ = -1;
+  double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), took};
+}
+
+Agent::~Agent() {
+  stop();
+  std::error_code ec;
+  fs::remove_all(tmp_dir_, ec);
+}
+
+RunResult curl(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {"curl", "-s", "--max-time", "20"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  return run(argv);
 }
 
 }  // namespace itest

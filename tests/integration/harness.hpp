@@ -46,6 +46,31 @@ class Listener {
   pid_t pid_ = -1;
 };
 
+// A running `portman agent`, started with the given arguments on 127.0.0.1:0; stopped with
+// SIGTERM when destroyed.
+class Agent {
+ public:
+  explicit Agent(const std::vector<std::string>& args, const RunOptions& options = {});
+  Agent(const Agent&) = delete;
+  Agent& operator=(const Agent&) = delete;
+  ~Agent();
+  int port() const { return port_; }
+  pid_t pid() const { return pid_; }
+  std::string url(const std::string& path) const;
+  // SIGTERM, then wait: the exit code and how long it took.
+  std::pair<int, double> stop();
+  std::string log() const;  // stderr so far
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  std::filesystem::path log_path_;
+  std::string tmp_dir_;
+};
+
+// curl with the given arguments (plus -s); the body on out.
+RunResult curl(const std::vector<std::string>& args);
+
 class TempDir {
  public:
   TempDir();

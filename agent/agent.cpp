@@ -1,0 +1,231 @@
+#include "agent/agent.hpp"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <fstream>
+#include <memory>
+#include <sstream>
+
+#include "agent/http_server.hpp"
+#include "agent/landing_page.hpp"
+#include "agent/metrics.hpp"
+#include "agent/registry_watch.hpp"
+#include "agent/scan_service.hpp"
+#include "agent/web_config.hpp"
+#include "libportman/duration.hpp"
+#include "libportman/registry_file.hpp"
+#include "libportman/report.hpp"
+#include "libportman/version.hpp"
+
+namespace portman::agent {
+
+Result<AgentSettings> resolve_agent_settings(const AgentFlags& flags, const AgentConfig& config) {
+  AgentSettings s;
+  s.listen_addresses =
+      flags.listen_addresses.empty() ? config.listen_addresses : flags.listen_addresses;
+  for (const auto& a : s.listen_addresses)
+    if (auto parsed = parse_listen_address(a); !parsed) return parsed.error();
+  s.telemetry_path = flags.telemetry_path.value_or(config.telemetry_path);
+  const std::string& p = s.telemetry_path;
+  if (p.empty() || p.front() != '/' || p == "/" || p == "/healthz" || p == "/api/scan")
+    return make_error(ErrorKind::bad_input, "invalid --web.telemetry-path '" + p +
+                                                "': a path starting with / other than /, "
+                                                "/healthz and /api/scan");
+  s.web_config_file = flags.web_config_file.value_or(config.web_config_file);
+  std::map<std::string, bool> enabled = config.collectors;
+  for (const auto& [name, on] : flags.collectors) enabled[name] = on;
+  for (const CollectorSpec& spec : collector_table()) {
+    auto it = enabled.find(std::string(spec.name));
+    bool on = it != enabled.end() ? it->second : spec.enabled_by_default;
+    if (!on) s.disabled_collectors.emplace_back(spec.name);
+  }
+  if (flags.scan_min_interval) {
+    auto d = parse_duration(*flags.scan_min_interval);
+    if (!d) return make_error(ErrorKind::bad_input, "--scan.min-interval: " + d.error().message);
+    s.scan_min_interval = *d;
+  } else {
+    s.scan_min_interval = config.scan_min_interval;
+  }
+  auto level = parse_log_level(flags.log_level.value_or(config.log_level));
+  if (!level) return level.error();
+  s.log_level = *level;
+  auto format = parse_log_format(flags.log_format.value_or(config.log_format));
+  if (!format) return format.error();
+  s.log_format = *format;
+  s.procfs = flags.procfs.value_or(config.procfs);
+  return s;
+}
+
+namespace {
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+// Effective capabilities from /proc/self/status, to say what the agent can attribute.
+bool has_capability(int bit) {
+  std::ifstream status("/proc/self/status");
+  std::string line;
+  while (std::getline(status, line)) {
+    if (line.rfind("CapEff:", 0) != 0) continue;
+    unsigned long long caps = std::stoull(line.substr(7), nullptr, 16);
+    return (caps >> bit) & 1ULL;
+  }
+  return false;
+}
+
+void warn_about_privileges(Logger& log) {
+  constexpr int kCapDacReadSearch = 2, kCapSysPtrace = 19;
+  if (::geteuid() == 0)
+    log.warn(
+        "running as root; a dedicated user with CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE is "
+        "enough (see docs/security.md)");
+  if (!has_capability(kCapDacReadSearch) || !has_capability(kCapSysPtrace))
+    log.warn(
+        "without CAP_DAC_READ_SEARCH and CAP_SYS_PTRACE the agent cannot attribute other "
+        "users' sockets; they are reported with an unknown owner");
+}
+
+// Loads the registry for the agent: a bad file keeps the last good one in use.
+void reload_registry(const std::filesystem::path& path, ScanService& scans, Logger& log) {
+  auto r = load_registry(path);
+  if (!r) {
+    scans.mark_registry_invalid();
+    log.error("registry invalid, keeping the last good one", {{"err", r.error().message}});
+    return;
+  }
+  log.info("registry loaded", {{"path", path.string()},
+                               {"entries", std::to_string(r->entries().size())},
+                               {"generation", std::to_string(r->generation())}});
+  scans.use_registry(std::make_shared<const Registry>(std::move(*r)), unix_now());
+}
+
+class Router {
+ public:
+  Router(ScanService& scans, std::string telemetry_path)
+      : scans_(scans), telemetry_path_(std::move(telemetry_path)), build_{kVersion, kRevision} {}
+
+  HttpResponse operator()(const HttpRequest& req) const {
+    if (req.path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n", {}};
+    if (req.path == telemetry_path_)
+      return {200,
+              "text/plain; version=0.0.4; charset=utf-8",
+              render_metrics(*scans_.current(), build_),
+              {}};
+    if (req.path == "/")
+      return {200,
+              "text/html; charset=utf-8",
+              render_landing_page(*scans_.current(), build_, telemetry_path_),
+              {}};
+    if (req.path == "/api/scan") {
+      auto snap = scans_.current();
+      return {200,
+              "application/json",
+              scan_report(*snap->registry, snap->live, snap->findings).dump(2) + "\n",
+              {}};
+    }
+    return {404, "text/plain; charset=utf-8", "404 page not found\n", {}};
+  }
+
+ private:
+  ScanService& scans_;
+  std::string telemetry_path_;
+  BuildInfo build_;
+};
+
+// Signals arrive on an fd, so that the main loop can wait for them and for file events at once.
+Result<UniqueFd> block_signals() {
+  sigset_t set;
+  sigemptyset(&set);
+  sigaddset(&set, SIGHUP);
+  sigaddset(&set, SIGTERM);
+  sigaddset(&set, SIGINT);
+  // Before any thread exists: the server's threads inherit the mask and never take them.
+  if (::pthread_sigmask(SIG_BLOCK, &set, nullptr) != 0)
+    return make_error(ErrorKind::io, "cannot block signals");
+  UniqueFd fd(::signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK));
+  if (!fd) return make_error(ErrorKind::io, "signalfd failed");
+  return fd;
+}
+
+}  // namespace
+
+Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Config config) {
+  Logger log(settings.log_level, settings.log_format);
+  WebConfig web;
+  if (!settings.web_config_file.empty()) {
+    auto loaded = load_web_config(settings.web_config_file);
+    if (!loaded) return loaded.error();
+    web = std::move(*loaded);
+  }
+  auto signals = block_signals();
+  if (!signals) return signals.error();
+
+  CollectorOptions collectors;
+  collectors.procfs = settings.procfs;
+  ScanService scans(collectors, settings.disabled_collectors, settings.scan_min_interval, log);
+  scans.use_config(std::make_shared<const Config>(config));
+  reload_registry(paths.registry, scans, log);
+  auto watch = RegistryWatch::open(paths.registry);
+  if (!watch) log.warn("registry changes will not be seen", {{"err", watch.error().message}});
+
+  HttpServerOptions http;
+  http.listen_addresses = settings.listen_addresses;
+  http.web = web;
+  auto server = HttpServer::start(http, Router(scans, settings.telemetry_path), log);
+  if (!server) return server.error();
+  scans.set_own_ports((*server)->ports());
+
+  std::string addresses;
+  auto ports = (*server)->ports();
+  for (size_t i = 0; i < settings.listen_addresses.size(); ++i)
+    addresses += (i ? "," : "") + settings.listen_addresses[i] + "=" + std::to_string(ports[i]);
+  log.info("portman agent started", {{"version", kVersion},
+                                     {"revision", kRevision},
+                                     {"listen", addresses},
+                                     {"tls", web.tls ? "true" : "false"},
+                                     {"telemetry_path", settings.telemetry_path},
+                                     {"registry", paths.registry.string()},
+                                     {"config", config.source}});
+  warn_about_privileges(log);
+  for (size_t i = 0; i < settings.listen_addresses.size(); ++i) {
+    auto addr = parse_listen_address(settings.listen_addresses[i]);
+    std::string host = addr->host.empty()                          ? "localhost"
+                       : addr->host.find(':') != std::string::npos ? "[" + addr->host + "]"
+                                                                   : addr->host;
+    log.info("open the landing page", {{"url", std::string(web.tls ? "https" : "http") + "://" +
+                                                   host + ":" + std::to_string(ports[i]) + "/"}});
+  }
+
+  for (;;) {
+    pollfd fds[2] = {{signals->get(), POLLIN, 0}, {watch ? watch->fd() : -1, POLLIN, 0}};
+    if (::poll(fds, 2, -1) < 0 && errno != EINTR)
+      return make_error(ErrorKind::io, std::string("poll: ") + std::strerror(errno));
+    if (fds[1].revents & POLLIN && watch->drain()) reload_registry(paths.registry, scans, log);
+    if (!(fds[0].revents & POLLIN)) continue;
+    signalfd_siginfo info{};
+    while (::read(signals->get(), &info, sizeof info) == sizeof info) {
+      if (info.ssi_signo == SIGHUP) {
+        auto fresh = load_config(paths.config);
+        if (!fresh) {
+          log.error("config reload failed, keeping the running one",
+                    {{"err", fresh.error().message}});
+        } else {
+          scans.use_config(std::make_shared<const Config>(std::move(*fresh)));
+          log.info("config reloaded (listen addresses, TLS and collectors apply on restart)",
+                   {{"config", config.source}});
+        }
+        reload_registry(paths.registry, scans, log);
+        continue;
+      }
+      log.info("stopping", {{"signal", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT"}});
+      server->reset();  // stops accepting and finishes requests in flight
+      return 0;
+    }
+  }
+}
+
+}  // namespace portman::agent

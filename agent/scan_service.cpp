@@ -1,0 +1,126 @@
+#include "agent/scan_service.hpp"
+
+#include <algorithm>
+
+namespace portman::agent {
+
+ScanService::ScanService(const CollectorOptions& collectors,
+                         const std::vector<std::string>& disabled,
+                         std::chrono::milliseconds min_interval, Logger& log)
+    : scanner_(collectors, disabled), min_interval_(min_interval), log_(log) {
+  file_registry_ = std::make_shared<const Registry>();
+  registry_ = file_registry_;
+  config_ = std::make_shared<const Config>(default_config());
+}
+
+void ScanService::use_registry(std::shared_ptr<const Registry> registry, double loaded_at) {
+  std::lock_guard lock(mu_);
+  file_registry_ = std::move(registry);
+  registry_ = with_own_ports(*file_registry_);
+  registry_valid_ = true;
+  registry_loaded_at_ = loaded_at;
+  last_at_ = {};  // the next request sees the new registry
+}
+
+void ScanService::mark_registry_invalid() {
+  std::lock_guard lock(mu_);
+  registry_valid_ = false;
+  last_at_ = {};
+}
+
+void ScanService::use_config(std::shared_ptr<const Config> config) {
+  std::lock_guard lock(mu_);
+  config_ = std::move(config);
+  last_at_ = {};
+}
+
+void ScanService::set_own_ports(const std::vector<std::uint16_t>& ports) {
+  std::lock_guard lock(mu_);
+  own_ports_ = ports;
+  registry_ = with_own_ports(*file_registry_);
+  last_at_ = {};
+}
+
+std::shared_ptr<const Registry> ScanService::with_own_ports(const Registry& r) const {
+  auto out = std::make_shared<Registry>(r);
+  for (std::uint16_t port : own_ports_) {
+    PortKey key{port, Protocol::tcp};
+    if (out->find(key)) continue;  // registered in the file: that entry speaks for it
+    out->add(key, Json{{"service", "portman-agent"},
+                       {"description", "the portman agent's own port"},
+                       {"status", "active"},
+                       {"process", "portman"}});
+  }
+  return out;
+}
+
+std::shared_ptr<const Snapshot> ScanService::current() {
+  std::unique_lock lock(mu_);
+  for (;;) {
+    auto now = std::chrono::steady_clock::now();
+    if (last_ && now - last_at_ < min_interval_) return last_;
+    if (!scanning_) break;
+    done_.wait(lock);  // someone else is scanning: share their result
+  }
+  scanning_ = true;
+  lock.unlock();
+  std::shared_ptr<const Snapshot> snap;
+  try {
+    snap = scan_now();
+  } catch (...) {  // nothing may leave a waiting request stuck
+    lock.lock();
+    scanning_ = false;
+    done_.notify_all();
+    throw;
+  }
+  lock.lock();
+  scanning_ = false;
+  last_ = snap;
+  last_at_ = std::chrono::steady_clock::now();
+  done_.notify_all();
+  return snap;
+}
+
+std::shared_ptr<const Snapshot> ScanService::scan_now() {
+  std::shared_ptr<const Registry> registry;
+  std::shared_ptr<const Config> config;
+  bool valid;
+  double loaded_at;
+  {
+    std::lock_guard lock(mu_);
+    registry = registry_;
+    config = config_;
+    valid = registry_valid_;
+    loaded_at = registry_loaded_at_;
+  }
+  auto snap = std::make_shared<Snapshot>();
+  snap->live = scanner_.scan(ScanScope{});
+  snap->registry = registry;
+  snap->config = config;
+  snap->findings = compare(*registry, snap->live, *config);
+  snap->registry_valid = valid;
+  snap->registry_last_reload_success = loaded_at;
+  snap->taken_at = std::chrono::system_clock::now();
+
+  std::set<SocketId> sockets;
+  for (const auto& s : snap->live.sockets)
+    sockets.emplace(s.protocol, s.family, s.address, s.port, s.inode);
+  if (!first_scan_) {
+    std::vector<SocketId> changed;
+    std::set_symmetric_difference(sockets.begin(), sockets.end(), previous_sockets_.begin(),
+                                  previous_sockets_.end(), std::back_inserter(changed));
+    listener_changes_ += changed.size();
+  }
+  first_scan_ = false;
+  previous_sockets_ = std::move(sockets);
+  snap->listener_changes_total = listener_changes_;
+
+  for (const auto& r : snap->live.runs)
+    if (!r.success) log_.warn("collector failed", {{"collector", r.collector}, {"err", r.error}});
+  if (log_.enabled(LogLevel::debug))
+    log_.debug("scan done", {{"sockets", std::to_string(snap->live.sockets.size())},
+                             {"findings", std::to_string(snap->findings.size())}});
+  return snap;
+}
+
+}  // namespace portman::agent

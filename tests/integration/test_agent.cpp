@@ -1,0 +1,274 @@
+// portman agent against real listeners in a fresh network namespace, scraped with curl.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <optional>
+#include <sstream>
+#include <thread>
+
+#include "harness.hpp"
+
+using itest::Agent;
+using itest::Listener;
+using itest::TempDir;
+using nlohmann::json;
+
+namespace {
+
+// The value of the series `name` whose labels include every `key="value"` in `labels`.
+std::optional<double> metric(const std::string& text, const std::string& name,
+                             const std::vector<std::string>& labels = {}) {
+  std::istringstream lines(text);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (line.rfind(name, 0) != 0) continue;
+    char next = line.size() > name.size() ? line[name.size()] : '\0';
+    if (next != '{' && next != ' ') continue;
+    bool all = true;
+    for (const auto& l : labels) all = all && line.find(l) != std::string::npos;
+    if (all) return std::stod(line.substr(line.rfind(' ') + 1));
+  }
+  return std::nullopt;
+}
+
+std::string scrape(const Agent& agent, const std::string& path = "/metrics") {
+  auto r = itest::curl({agent.url(path)});
+  REQUIRE(r.code == 0);
+  return r.out;
+}
+
+const std::vector<std::string> kFast = {"--scan.min-interval", "0s"};
+
+std::vector<std::string> args(const TempDir& dir, std::vector<std::string> extra = kFast) {
+  extra.insert(extra.end(), {"--registry", (dir / "reg.json").string()});
+  return extra;
+}
+
+void write_registry(const TempDir& dir, const std::string& allocations) {
+  itest::write_file(dir / "reg.json", "{\"allocations\": " + allocations + "}\n");
+}
+
+// Polls until `pred` holds on a fresh scrape, for at most ~5 s (file events are asynchronous).
+template <class Pred>
+std::string scrape_until(const Agent& agent, Pred pred) {
+  std::string text;
+  for (int i = 0; i < 100; ++i) {
+    text = scrape(agent);
+    if (pred(text)) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  return text;
+}
+
+}  // namespace
+
+TEST_CASE("agent: an unregistered listener appears as a conflict on the next scan") {
+  TempDir dir;
+  Agent agent(args(dir));
+  std::string before = scrape(agent);
+  CHECK(metric(before, "portman_conflict", {"kind=\"unregistered\"", "port=\"18300\""}) ==
+        std::nullopt);
+  CHECK(metric(before, "portman_unregistered_ports") == 0);
+  Listener l({"tcp:0.0.0.0:18300"});
+  std::string after = scrape(agent);
+  CHECK(metric(after, "portman_conflict",
+               {"kind=\"unregistered\"", "port=\"18300\"", "process=\"test_listener\""}) == 1);
+  CHECK(metric(after, "portman_conflicts", {"kind=\"unregistered\""}) == 1);
+  CHECK(metric(after, "portman_unregistered_ports") == 1);
+  CHECK(metric(after, "portman_listening_port_info",
+               {"port=\"18300\"", "user=\"root\"", "address=\"0.0.0.0\""}) == 1);
+  CHECK(metric(after, "portman_listener_changes_total").value_or(0) >= 1);
+}
+
+TEST_CASE("agent: stopping a registered service flips portman_port_up to 0") {
+  TempDir dir;
+  write_registry(
+      dir, R"({"18301": {"service": "shop", "status": "active", "environment": "production"}})");
+  auto l = std::make_unique<Listener>(std::vector<std::string>{"tcp:127.0.0.1:18301"});
+  Agent agent(args(dir));
+  std::vector<std::string> series = {"port=\"18301\"", "service_name=\"shop\"",
+                                     "service_env=\"production\""};
+  CHECK(metric(scrape(agent), "portman_port_up", series) == 1);
+  l.reset();
+  std::string down = scrape(agent);
+  CHECK(metric(down, "portman_port_up", series) == 0);
+  CHECK(metric(down, "portman_conflict", {"kind=\"registered_down\"", "port=\"18301\""}) == 1);
+}
+
+TEST_CASE(
+    "agent: an invalid registry written while running sets portman_registry_valid 0 and keeps the "
+    "old series") {
+  TempDir dir;
+  write_registry(dir, R"({"18302": {"service": "kept", "status": "allocated"}})");
+  Agent agent(args(dir));
+  std::string good = scrape(agent);
+  CHECK(metric(good, "portman_registry_valid") == 1);
+  REQUIRE(metric(good, "portman_registered_port_info", {"service_name=\"kept\""}) == 1);
+  double loaded =
+      metric(good, "portman_registry_last_reload_success_timestamp_seconds").value_or(0);
+  CHECK(loaded > 1.7e9);
+  itest::write_file(dir / "reg.json", "{\"allocations\": {\"18302\": ");  // truncated
+  std::string bad = scrape_until(
+      agent, [](const std::string& t) { return metric(t, "portman_registry_valid") == 0; });
+  CHECK(metric(bad, "portman_registry_valid") == 0);
+  CHECK(metric(bad, "portman_registered_port_info", {"service_name=\"kept\""}) == 1);
+  CHECK(metric(bad, "portman_registry_last_reload_success_timestamp_seconds") == loaded);
+  CHECK(agent.log().find("registry invalid, keeping the last good one") != std::string::npos);
+  // A good file again, saved the way portman saves (rename over it), is picked up.
+  write_registry(dir, R"({"18303": {"service": "fresh", "status": "allocated"}})");
+  std::string fixed = scrape_until(
+      agent, [](const std::string& t) { return metric(t, "portman_registry_valid") == 1; });
+  CHECK(metric(fixed, "portman_registered_port_info", {"service_name=\"fresh\""}) == 1);
+  CHECK(metric(fixed, "portman_registered_port_info", {"service_name=\"kept\""}) == std::nullopt);
+}
+
+TEST_CASE("agent: a port allocated with the CLI while the agent runs shows up registered") {
+  TempDir dir;
+  Listener l({"tcp:127.0.0.1:18304"});
+  Agent agent(args(dir));
+  CHECK(metric(scrape(agent), "portman_unregistered_ports") == 1);
+  REQUIRE(
+      itest::portman({"allocate", "late", "-p", "18304", "--registry", (dir / "reg.json").string()})
+          .code == 0);
+  std::string text = scrape_until(agent, [](const std::string& t) {
+    return metric(t, "portman_registered_port_info", {"service_name=\"late\""}).has_value();
+  });
+  CHECK(metric(text, "portman_unregistered_ports") == 0);
+  CHECK(metric(text, "portman_listening_port_info", {"port=\"18304\"", "service_name=\"late\""}) ==
+        1);
+}
+
+TEST_CASE("agent: its own listening port counts as registered to the agent") {
+  TempDir dir;
+  Agent agent(args(dir));
+  std::string text = scrape(agent);
+  std::string port = "port=\"" + std::to_string(agent.port()) + "\"";
+  CHECK(metric(text, "portman_listening_port_info", {port, "service_name=\"portman-agent\""}) == 1);
+  CHECK(metric(text, "portman_unregistered_ports") == 0);
+}
+
+TEST_CASE("agent: the metrics pass promtool check metrics") {
+  TempDir dir;
+  write_registry(dir, R"({"18305": {"service": "a \"quoted\" \\ name", "status": "active"},
+                         "18306": {"service": "down", "status": "active"}})");
+  Listener l({"tcp:127.0.0.1:18305", "udp:[::1]:18307", "tcp:[::]:18308"});
+  Agent agent(args(dir));
+  itest::write_file(dir / "metrics.txt", scrape(agent));
+  auto r = itest::run({"sh", "-c", "promtool check metrics < " + (dir / "metrics.txt").string()});
+  INFO(r.out << r.err);
+  CHECK(r.code == 0);
+  CHECK(r.out.empty());
+  CHECK(r.err.empty());
+}
+
+TEST_CASE("agent: 50 concurrent scrapes all get complete answers") {
+  TempDir dir;
+  Listener l({"tcp:127.0.0.1:18309", "tcp:127.0.0.1:18310", "udp:127.0.0.1:18311"});
+  Agent agent(args(dir, {"--scan.min-interval", "50ms"}));
+  std::vector<pid_t> pids;
+  for (int i = 0; i < 50; ++i) {
+    pid_t pid = ::fork();
+    if (pid == 0) {
+      auto r = itest::curl({agent.url("/metrics")});
+      bool complete = r.code == 0 && r.out.find("portman_build_info{") != std::string::npos &&
+                      r.out.find("process_max_fds") != std::string::npos &&
+                      r.out.find("port=\"18311\"") != std::string::npos && r.out.back() == '\n';
+      ::_exit(complete ? 0 : 1);
+    }
+    pids.push_back(pid);
+  }
+  int complete = 0;
+  for (pid_t pid : pids) {
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    complete += WIFEXITED(status) && WEXITSTATUS(status) == 0;
+  }
+  CHECK(complete == 50);
+}
+
+TEST_CASE("agent: a service named <script> shows escaped on the landing page") {
+  TempDir dir;
+  write_registry(dir, R"({"18312": {"service": "<script>alert(1)</script>", "status": "active"}})");
+  Agent agent(args(dir));
+  auto r = itest::curl({agent.url("/")});
+  REQUIRE(r.code == 0);
+  CHECK(r.out.find("<script>alert(1)</script>") == std::string::npos);
+  CHECK(r.out.find("&lt;script&gt;alert(1)&lt;/script&gt;") != std::string::npos);
+  CHECK(r.out.find("href=\"/metrics\"") != std::string::npos);
+}
+
+TEST_CASE("agent: /api/scan gives the same JSON shape as portman scan --json") {
+  TempDir dir;
+  Listener l({"tcp:127.0.0.1:18313"});
+  Agent agent(args(dir));
+  json api = json::parse(scrape(agent, "/api/scan"));
+  json cli = itest::portman({"scan", "--json", "--registry", (dir / "reg.json").string()}).json();
+  for (const char* key : {"listening", "findings", "summary"}) CHECK(api.contains(key));
+  CHECK(api["summary"].size() == cli["summary"].size());
+  bool found = false;
+  for (const auto& s : api["listening"])
+    if (s["port"] == 18313) found = s["pid"] == l.pid() && s["process"] == "test_listener";
+  CHECK(found);
+}
+
+TEST_CASE("agent: health, unknown paths and wrong methods answer as a mature exporter does") {
+  TempDir dir;
+  Agent agent(args(dir));
+  auto health = itest::curl({"-w", "%{http_code}", agent.url("/healthz")});
+  CHECK(health.out == "ok\n200");
+  CHECK(itest::curl({"-o", "/dev/null", "-w", "%{http_code}", agent.url("/nope")}).out == "404");
+  CHECK(itest::curl({"-o", "/dev/null", "-w", "%{http_code}", "-X", "POST", agent.url("/metrics")})
+            .out == "405");
+  auto head = itest::curl({"-I", agent.url("/metrics")});
+  CHECK(head.out.find("200") != std::string::npos);
+  auto gz = itest::curl(
+      {"-D", "-", "-o", "/dev/null", "-H", "Accept-Encoding: gzip", agent.url("/metrics")});
+  CHECK(gz.out.find("Content-Encoding: gzip") != std::string::npos);
+}
+
+TEST_CASE("agent: SIGTERM stops it cleanly within a second") {
+  TempDir dir;
+  Agent agent(args(dir));
+  scrape(agent);
+  auto [code, seconds] = agent.stop();
+  CHECK(code == 0);
+  CHECK(seconds < 1.0);
+}
+
+TEST_CASE("agent: SIGHUP reloads the config, and a bad new config keeps the running one") {
+  TempDir dir;
+  std::string cfg = (dir / "portman.yml").string();
+  itest::write_file(cfg, "types:\n  web: { range: 3000-3009 }\n");
+  itest::RunOptions env;
+  env.env["PORTMAN_CONFIG"] = cfg;
+  Agent agent(args(dir), env);
+  std::vector<std::string> web_free = {"service_type=\"web\"", "state=\"free\""};
+  CHECK(metric(scrape(agent), "portman_range_ports", web_free) == 9);  // 3000 is reserved
+  itest::write_file(cfg, "types:\n  web: { range: 3000-3019 }\n");
+  ::kill(agent.pid(), SIGHUP);
+  std::string text = scrape_until(agent, [&](const std::string& t) {
+    return metric(t, "portman_range_ports", web_free) == 19;
+  });
+  CHECK(metric(text, "portman_range_ports", web_free) == 19);
+  itest::write_file(cfg, "types:\n  web: { range: nonsense }\n");
+  ::kill(agent.pid(), SIGHUP);
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  CHECK(metric(scrape(agent), "portman_range_ports", web_free) == 19);
+  CHECK(agent.log().find("config reload failed, keeping the running one") != std::string::npos);
+}
+
+TEST_CASE("agent: a bad flag or web config is refused at start with a clear message") {
+  TempDir dir;
+  auto level =
+      itest::portman({"agent", "--log.level", "loud", "--registry", (dir / "reg.json").string()});
+  CHECK(level.code == 2);
+  CHECK(level.err.find("valid: debug, info, warn, error") != std::string::npos);
+  itest::write_file(dir / "web.yml", "basic_auth_users:\n  admin: hunter2\n");
+  auto plain = itest::portman({"agent", "--web.config.file", (dir / "web.yml").string(),
+                               "--web.listen-address", "127.0.0.1:0", "--registry",
+                               (dir / "reg.json").string()});
+  CHECK(plain.code == 3);
+  CHECK(plain.err.find("web.yml:2:") != std::string::npos);
+}

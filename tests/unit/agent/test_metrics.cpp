@@ -1,0 +1,576 @@
+// /metrics: the metric contract of docs/metrics.md, checked series by series on a hand-built
+// snapshot, and the whole output checked by promtool.
+#include <catch2/catch.hpp>
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <clocale>
+#include <cstdio>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <locale>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "agent/metrics.hpp"
+#include "libportman/allocation.hpp"
+
+using namespace portman;
+using namespace portman::agent;
+
+namespace {
+
+// --- Building a snapshot by hand ---
+
+Owner owner(pid_t pid, std::string process, std::string user, std::string container = {}) {
+  Owner o;
+  o.pid = pid;
+  o.process = std::move(process);
+  o.user = std::move(user);
+  o.container = std::move(container);
+  o.exe = "/usr/bin/" + o.process;
+  o.cmdline = o.process + " --password=hunter2";  // must never reach a label
+  return o;
+}
+
+ListeningSocket sock(std::string address, std::uint16_t port, std::vector<Owner> owners,
+                     std::uint64_t inode, Protocol protocol = Protocol::tcp, bool v6only = false) {
+  ListeningSocket s;
+  s.protocol = protocol;
+  s.address = std::move(address);
+  s.family = s.address.find(':') != std::string::npos ? Family::ipv6 : Family::ipv4;
+  s.port = port;
+  s.v6only = v6only;
+  s.inode = inode;
+  s.owners = std::move(owners);
+  if (s.owners.empty()) s.owner_unknown = "permission denied";
+  return s;
+}
+
+std::string read_fixture(const std::string& name) {
+  std::ifstream in(std::string(PORTMAN_FIXTURES_DIR) + "/metrics/" + name);
+  REQUIRE(in);
+  std::stringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+const std::string kContainer = "3f4e5d6c7b8a99887766554433221100ffeeddccbbaa00112233445566778899";
+
+// Several sockets (IPv6, UDP, unknown owner, SO_REUSEPORT workers, two programs on one port),
+// an entry of every status, findings of every kind, a service name with `"`, `\` and newline.
+Snapshot realistic_snapshot(Config config = default_config()) {
+  auto reg = Registry::parse(read_fixture("registry.json"), "registry.json");
+  REQUIRE(reg.ok());
+  Snapshot snap;
+  snap.registry = std::make_shared<const Registry>(std::move(reg).value());
+  snap.config = std::make_shared<const Config>(std::move(config));
+  auto taken = parse_timestamp("2025-11-02T12:00:00");
+  REQUIRE(taken);
+  snap.taken_at = *taken;
+
+  LiveState& live = snap.live;
+  live.sockets = {
+      sock("0.0.0.0", 3000, {owner(100, "node", "www")}, 1),
+      sock("::", 3000, {owner(100, "node", "www")}, 2, Protocol::tcp, true),
+      sock("127.0.0.1", 5432, {owner(200, "postgres", "postgres")}, 3),
+      sock("::1", 5432, {owner(200, "postgres", "postgres")}, 4),
+      sock("0.0.0.0", 8100, {owner(300, "python3", "ml")}, 5),
+      sock("0.0.0.0", 9000, {owner(400, "nginx", "www-data")}, 6),
+      sock("127.0.0.53", 53, {}, 7, Protocol::udp),
+      sock("0.0.0.0", 4000, {owner(500, "node", "alice", kContainer)}, 8),
+      sock("0.0.0.0", 4001, {owner(600, "worker", "app")}, 9),  // SO_REUSEPORT pair
+      sock("0.0.0.0", 4001, {owner(601, "worker", "app")}, 10),
+      sock("0.0.0.0", 8080, {owner(700, "envoy", "envoy")}, 11),
+      sock("::", 8080, {owner(701, "haproxy", "haproxy")}, 12),
+      sock("::", 5353, {owner(800, "avahi-daemon", "avahi")}, 13, Protocol::udp),
+      sock("0.0.0.0", 10500, {}, 14, Protocol::udp),
+  };
+  live.runs = {{"sockets", true, 0.5, ""}, {"owners", false, 0.25, "permission denied"}};
+  live.processes_unreadable = 3;
+  live.socket_source = "netlink";
+  snap.findings = compare(*snap.registry, snap.live, *snap.config);
+  snap.registry_valid = false;
+  snap.registry_last_reload_success = 1762084800;
+  snap.listener_changes_total = 42;
+  return snap;
+}
+
+const BuildInfo kBuild{"0.1.0", "abc123def456"};
+
+// --- Reading the exposition back ---
+
+struct Sample {
+  std::string name;
+  std::map<std::string, std::string> labels;
+  std::string value;
+};
+
+struct Exposition {
+  std::vector<Sample> samples;
+  std::map<std::string, std::string> help, type;  // by family name
+};
+
+// A small reader of the text format 0.0.4: enough to check what we write, strict enough to fail
+// on anything malformed.
+Exposition parse_exposition(const std::string& text) {
+  Exposition out;
+  std::istringstream in(text);
+  for (std::string line; std::getline(in, line);) {
+    if (line.empty()) continue;
+    if (line.rfind("# HELP ", 0) == 0 || line.rfind("# TYPE ", 0) == 0) {
+      std::string rest = line.substr(7);
+      auto sp = rest.find(' ');
+      REQUIRE(sp != std::string::npos);
+      (line[2] == 'H' ? out.help : out.type)[rest.substr(0, sp)] = rest.substr(sp + 1);
+      continue;
+    }
+    REQUIRE(line[0] != '#');
+    Sample s;
+    size_t i = line.find_first_of("{ ");
+    REQUIRE(i != std::string::npos);
+    s.name = line.substr(0, i);
+    if (line[i] == '{') {
+      ++i;
+      while (line.at(i) != '}') {
+        size_t eq = line.find('=', i);
+        REQUIRE(eq != std::string::npos);
+        std::string name = line.substr(i, eq - i);
+        REQUIRE(line.at(eq + 1) == '"');
+        std::string value;
+        for (i = eq + 2; line.at(i) != '"'; ++i) {
+          if (line[i] == '\\') {
+            char c = line.at(++i);
+            REQUIRE((c == '\\' || c == '"' || c == 'n'));
+            value += c == 'n' ? '\n' : c;
+          } else {
+            value += line[i];
+          }
+        }
+        ++i;  // closing quote
+        if (line.at(i) == ',') ++i;
+        REQUIRE(s.labels.emplace(name, value).second);
+      }
+      ++i;  // closing brace
+    }
+    REQUIRE(line.at(i) == ' ');
+    s.value = line.substr(i + 1);
+    out.samples.push_back(std::move(s));
+  }
+  return out;
+}
+
+// Samples of `name` whose labels include all of `want`.
+std::vector<Sample> find(const Exposition& e, const std::string& name,
+                         const std::map<std::string, std::string>& want = {}) {
+  std::vector<Sample> out;
+  for (const Sample& s : e.samples) {
+    if (s.name != name) continue;
+    bool match = true;
+    for (const auto& [k, v] : want) {
+      auto it = s.labels.find(k);
+      match = match && it != s.labels.end() && it->second == v;
+    }
+    if (match) out.push_back(s);
+  }
+  return out;
+}
+
+// The value of the one sample that matches; fails unless exactly one does.
+std::string value_of(const Exposition& e, const std::string& name,
+                     const std::map<std::string, std::string>& want = {}) {
+  auto found = find(e, name, want);
+  INFO(name);
+  REQUIRE(found.size() == 1);
+  return found[0].value;
+}
+
+Exposition render(const Snapshot& snap) {
+  return parse_exposition(render_metrics(snap, kBuild));
+}
+
+}  // namespace
+
+TEST_CASE("every family of the contract has HELP and TYPE, and every sample has its family",
+          "[metrics]") {
+  std::string text = render_metrics(realistic_snapshot(), kBuild);
+  Exposition e = parse_exposition(text);
+  const std::map<std::string, std::string> contract = {
+      {"portman_build_info", "gauge"},
+      {"portman_scrape_collector_success", "gauge"},
+      {"portman_scrape_collector_duration_seconds", "gauge"},
+      {"portman_listening_port_info", "gauge"},
+      {"portman_registered_port_info", "gauge"},
+      {"portman_port_up", "gauge"},
+      {"portman_conflict", "gauge"},
+      {"portman_conflicts", "gauge"},
+      {"portman_unregistered_ports", "gauge"},
+      {"portman_range_ports", "gauge"},
+      {"portman_listener_changes_total", "counter"},
+      {"portman_registry_valid", "gauge"},
+      {"portman_registry_last_reload_success_timestamp_seconds", "gauge"},
+      {"portman_processes_unreadable", "gauge"},
+      {"process_cpu_seconds_total", "counter"},
+      {"process_resident_memory_bytes", "gauge"},
+      {"process_virtual_memory_bytes", "gauge"},
+      {"process_start_time_seconds", "gauge"},
+      {"process_open_fds", "gauge"},
+      {"process_max_fds", "gauge"},
+  };
+  for (const auto& [name, type] : contract) {
+    INFO(name);
+    CHECK(e.type[name] == type);
+    CHECK(e.help[name].size() > 10);
+    CHECK_FALSE(find(e, name).empty());
+  }
+  // Nothing outside the contract, and one family each.
+  CHECK(e.type.size() == contract.size());
+  for (const Sample& s : e.samples) {
+    INFO(s.name);
+    CHECK(contract.count(s.name) == 1);
+  }
+  std::istringstream in(text);
+  std::map<std::string, int> type_lines;
+  for (std::string line; std::getline(in, line);)
+    if (line.rfind("# TYPE ", 0) == 0) ++type_lines[line.substr(7, line.find(' ', 7) - 7)];
+  for (const auto& [name, n] : type_lines) {
+    INFO(name);
+    CHECK(n == 1);
+  }
+}
+
+TEST_CASE("build info, registry state and collector runs", "[metrics]") {
+  Exposition e = render(realistic_snapshot());
+  CHECK(value_of(e, "portman_build_info", {{"version", "0.1.0"}, {"revision", "abc123def456"}}) ==
+        "1");
+  CHECK(value_of(e, "portman_scrape_collector_success", {{"collector", "sockets"}}) == "1");
+  CHECK(value_of(e, "portman_scrape_collector_success", {{"collector", "owners"}}) == "0");
+  CHECK(value_of(e, "portman_scrape_collector_duration_seconds", {{"collector", "sockets"}}) ==
+        "0.5");
+  CHECK(value_of(e, "portman_scrape_collector_duration_seconds", {{"collector", "owners"}}) ==
+        "0.25");
+  CHECK(value_of(e, "portman_registry_valid") == "0");
+  CHECK(value_of(e, "portman_registry_last_reload_success_timestamp_seconds") == "1762084800");
+  CHECK(value_of(e, "portman_listener_changes_total") == "42");
+  CHECK(value_of(e, "portman_processes_unreadable") == "3");
+
+  Snapshot valid = realistic_snapshot();
+  valid.registry_valid = true;
+  CHECK(value_of(render(valid), "portman_registry_valid") == "1");
+}
+
+TEST_CASE("one listening_port_info series per socket, with owner, container and service",
+          "[metrics]") {
+  Exposition e = render(realistic_snapshot());
+  // 14 sockets; the two SO_REUSEPORT workers of port 4001 give one series, not a duplicate.
+  CHECK(find(e, "portman_listening_port_info").size() == 13);
+  CHECK(find(e, "portman_listening_port_info", {{"port", "4001"}}).size() == 1);
+  // In port order (numeric, not as strings), whatever order the scan found them in.
+  std::vector<int> ports;
+  for (const Sample& s : find(e, "portman_listening_port_info"))
+    ports.push_back(std::stoi(s.labels.at("port")));
+  CHECK(std::is_sorted(ports.begin(), ports.end()));
+  CHECK(ports.front() == 53);
+  CHECK(ports.back() == 10500);
+
+  auto v6 = find(e, "portman_listening_port_info",
+                 {{"port", "3000"}, {"protocol", "tcp"}, {"address", "::"}});
+  REQUIRE(v6.size() == 1);
+  CHECK(v6[0].value == "1");
+  CHECK(v6[0].labels == std::map<std::string, std::string>{{"port", "3000"},
+                                                           {"protocol", "tcp"},
+                                                           {"address", "::"},
+                                                           {"process", "node"},
+                                                           {"user", "www"},
+                                                           {"container", ""},
+                                                           {"service_name", "frontend"}});
+
+  // Unknown owner: empty process and user; a registered UDP port gets its service name.
+  auto dns = find(e, "portman_listening_port_info", {{"port", "53"}, {"protocol", "udp"}});
+  REQUIRE(dns.size() == 1);
+  CHECK(dns[0].labels.at("process").empty());
+  CHECK(dns[0].labels.at("user").empty());
+  CHECK(dns[0].labels.at("address") == "127.0.0.53");
+  CHECK(dns[0].labels.at("service_name") == "dns");
+
+  // A container shows as its 12-character short id; an unregistered port has no service name.
+  auto c = find(e, "portman_listening_port_info", {{"port", "4000"}});
+  REQUIRE(c.size() == 1);
+  CHECK(c[0].labels.at("container") == "3f4e5d6c7b8a");
+  CHECK(c[0].labels.at("user") == "alice");
+  CHECK(c[0].labels.at("service_name").empty());
+
+  // 53/tcp is not registered (only 53/udp is): protocols are kept apart.
+  Snapshot snap = realistic_snapshot();
+  snap.live.sockets.push_back(sock("127.0.0.53", 53, {}, 99));
+  auto tcp53 =
+      find(render(snap), "portman_listening_port_info", {{"port", "53"}, {"protocol", "tcp"}});
+  REQUIRE(tcp53.size() == 1);
+  CHECK(tcp53[0].labels.at("service_name").empty());
+}
+
+TEST_CASE("registered_port_info and port_up, one series per registry entry", "[metrics]") {
+  Snapshot snap = realistic_snapshot();
+  Exposition e = render(snap);
+  CHECK(find(e, "portman_registered_port_info").size() == snap.registry->entries().size());
+  CHECK(find(e, "portman_port_up").size() == snap.registry->entries().size());
+
+  auto front = find(e, "portman_registered_port_info", {{"port", "3000"}});
+  REQUIRE(front.size() == 1);
+  CHECK(front[0].value == "1");
+  CHECK(front[0].labels == std::map<std::string, std::string>{{"port", "3000"},
+                                                              {"protocol", "tcp"},
+                                                              {"service_name", "frontend"},
+                                                              {"service_env", "production"},
+                                                              {"service_owner", "web-team"},
+                                                              {"service_type", "web"},
+                                                              {"status", "active"}});
+  // An alias in the file ("ai") is reported as the type's name, to join with range_ports.
+  CHECK(value_of(e, "portman_registered_port_info",
+                 {{"port", "8100"}, {"service_type", "ml"}, {"status", "inactive"}}) == "1");
+  // Every status of the default config appears.
+  for (const char* status : {"allocated", "active", "inactive", "needs_pairing", "maintenance",
+                             "deprecated", "reserved"}) {
+    INFO(status);
+    CHECK_FALSE(find(e, "portman_registered_port_info", {{"status", status}}).empty());
+  }
+
+  CHECK(value_of(e, "portman_port_up", {{"port", "3000"}, {"protocol", "tcp"}}) == "1");
+  CHECK(value_of(e, "portman_port_up",
+                 {{"port", "53"}, {"protocol", "udp"}, {"service_name", "dns"}}) == "1");
+  CHECK(value_of(e, "portman_port_up",
+                 {{"port", "8001"}, {"service_env", "staging"}, {"status", "active"}}) == "0");
+  CHECK(value_of(e, "portman_port_up", {{"port", "9001"}, {"status", "needs_pairing"}}) == "0");
+  CHECK(find(e, "portman_port_up", {{"port", "9000"}})[0].labels.size() == 5);
+}
+
+TEST_CASE("conflict series per finding, counts per kind, unregistered ports", "[metrics]") {
+  Snapshot snap = realistic_snapshot();
+  Exposition e = render(snap);
+
+  const std::map<std::string, std::string> counts = {
+      {"unregistered", "5"},     {"registered_down", "1"}, {"status_mismatch", "2"},
+      {"owner_mismatch", "1"},   {"out_of_range", "1"},    {"duplicate", "1"},
+      {"exposure_mismatch", "1"}};
+  CHECK(find(e, "portman_conflicts").size() == std::size(kAllFindingKinds));
+  for (const auto& [kind, n] : counts) {
+    INFO(kind);
+    CHECK(value_of(e, "portman_conflicts", {{"kind", kind}}) == n);
+  }
+  CHECK(value_of(e, "portman_unregistered_ports") == "5");
+  CHECK(find(e, "portman_conflict").size() == snap.findings.size());
+
+  CHECK(find(e, "portman_conflict", {{"port", "4000"}})[0].labels ==
+        std::map<std::string, std::string>{{"kind", "unregistered"},
+                                           {"port", "4000"},
+                                           {"protocol", "tcp"},
+                                           {"service_name", ""},
+                                           {"process", "node"}});
+  CHECK(value_of(e, "portman_conflict",
+                 {{"kind", "owner_mismatch"}, {"port", "9000"}, {"process", "nginx"}}) == "1");
+  CHECK(value_of(e, "portman_conflict",
+                 {{"kind", "registered_down"}, {"port", "8001"}, {"process", ""}}) == "1");
+  CHECK(value_of(e, "portman_conflict",
+                 {{"kind", "unregistered"}, {"port", "10500"}, {"protocol", "udp"}}) == "1");
+  CHECK(value_of(e, "portman_conflict", {{"kind", "duplicate"}, {"port", "8080"}}) == "1");
+
+  // With no findings every kind is still there, at 0; identical findings give one series.
+  Snapshot clean = realistic_snapshot();
+  clean.findings.clear();
+  Exposition c = render(clean);
+  for (FindingKind kind : kAllFindingKinds)
+    CHECK(value_of(c, "portman_conflicts", {{"kind", std::string(to_string(kind))}}) == "0");
+  CHECK(value_of(c, "portman_unregistered_ports") == "0");
+  CHECK(find(c, "portman_conflict").empty());
+
+  Snapshot twice = realistic_snapshot();
+  twice.findings.push_back(twice.findings.front());
+  CHECK(find(render(twice), "portman_conflict").size() == snap.findings.size());
+}
+
+TEST_CASE("range_ports: each type's range by state, adding up to its size", "[metrics]") {
+  Snapshot snap = realistic_snapshot();
+  Exposition e = render(snap);
+  auto range = [&](const std::string& type, const std::string& state) {
+    return value_of(e, "portman_range_ports", {{"service_type", type}, {"state", state}});
+  };
+  CHECK(find(e, "portman_range_ports").size() == 4 * snap.config->types.size());
+  for (const ServiceType& t : snap.config->types) {
+    long sum = 0;
+    for (const char* state : {"allocated", "unregistered", "unavailable", "free"})
+      sum += std::stol(range(t.name, state));
+    INFO(t.name);
+    CHECK(sum == t.range.size());
+  }
+  CHECK(range("web", "allocated") == "1");
+  CHECK(range("web", "free") == "99");
+  CHECK(range("database", "allocated") == "1");
+  CHECK(range("database", "unregistered") == "1");  // avahi on 5353/udp
+  CHECK(range("api", "unregistered") == "1");       // 8080 listens: reserved does not hide it
+  CHECK(range("api", "free") == "98");
+  CHECK(range("monitoring", "allocated") == "4");
+  CHECK(range("dynamic", "allocated") == "1");
+  CHECK(range("dynamic", "unregistered") == "1");  // 10500/udp
+  CHECK(range("dynamic", "unavailable") == "1");   // 10005 released a day ago, 10006 long ago
+  CHECK(range("dynamic", "free") == "997");
+}
+
+TEST_CASE("range_ports agrees with PortPlanner port by port, ignore rules included", "[metrics]") {
+  Config config = default_config();
+  config.ignore.ports = {{10100, 10199}, {10150, 10300}, {10990, 11500}, {20, 25}};
+  config.reserved.push_back(10400);
+  Snapshot snap = realistic_snapshot(config);
+  snap.live.sockets.push_back(sock("0.0.0.0", 10160, {owner(900, "ignored", "x")}, 50));
+  Exposition e = render(snap);
+
+  PortPlanner planner(*snap.config, *snap.registry, snap.live, snap.taken_at);
+  for (const ServiceType& t : snap.config->types) {
+    std::map<std::string, long> expected;
+    for (int p = t.range.first; p <= t.range.last; ++p) {
+      auto port = static_cast<std::uint16_t>(p);
+      PortState st =
+          std::min(planner.state({port, Protocol::tcp}), planner.state({port, Protocol::udp}));
+      ++expected[std::string(to_string(st))];
+    }
+    for (const char* state : {"allocated", "unregistered", "unavailable", "free"}) {
+      INFO(t.name << " " << state);
+      CHECK(value_of(e, "portman_range_ports", {{"service_type", t.name}, {"state", state}}) ==
+            std::to_string(expected[state]));
+    }
+  }
+  CHECK(
+      value_of(e, "portman_range_ports", {{"service_type", "dynamic"}, {"state", "unavailable"}}) ==
+      std::to_string(201 - 1 + 10 + 1 + 1));  // ignored minus the listening 10160, 10400, 10005
+}
+
+TEST_CASE("label values are escaped as the text format requires", "[metrics]") {
+  std::string text = render_metrics(realistic_snapshot(), kBuild);
+  CHECK_THAT(text, Catch::Contains(R"(service_name="api \"quoted\" \\ back\nslash")"));
+  CHECK_THAT(text, !Catch::Contains("back\nslash"));
+  Exposition e = parse_exposition(text);
+  CHECK(value_of(e, "portman_port_up", {{"service_name", "api \"quoted\" \\ back\nslash"}}) == "0");
+}
+
+TEST_CASE("no pid label and no command line anywhere", "[metrics]") {
+  std::string text = render_metrics(realistic_snapshot(), kBuild);
+  CHECK_THAT(text, !Catch::Contains("hunter2"));
+  CHECK_THAT(text, !Catch::Contains("pid="));
+  CHECK_THAT(text, !Catch::Contains("/usr/bin/"));
+}
+
+TEST_CASE("process metrics describe the agent itself", "[metrics]") {
+  Exposition e = render(realistic_snapshot());
+  CHECK(std::stod(value_of(e, "process_start_time_seconds")) > 1.6e9);
+  CHECK(std::stod(value_of(e, "process_resident_memory_bytes")) > 1e5);
+  CHECK(std::stod(value_of(e, "process_virtual_memory_bytes")) >=
+        std::stod(value_of(e, "process_resident_memory_bytes")));
+  CHECK(std::stod(value_of(e, "process_cpu_seconds_total")) >= 0);
+  double open = std::stod(value_of(e, "process_open_fds"));
+  CHECK(open >= 3);  // stdin, stdout, stderr at least
+  CHECK(std::stod(value_of(e, "process_max_fds")) >= open);
+}
+
+TEST_CASE("an empty snapshot renders, without a registry or a config", "[metrics]") {
+  Snapshot snap;
+  Exposition e = render(snap);
+  CHECK(find(e, "portman_listening_port_info").empty());
+  CHECK(find(e, "portman_range_ports").empty());
+  CHECK(find(e, "portman_conflicts").size() == std::size(kAllFindingKinds));
+  CHECK(value_of(e, "portman_registry_valid") == "1");
+  CHECK(e.type["portman_listening_port_info"] == "gauge");
+}
+
+TEST_CASE("promtool check metrics accepts the output", "[metrics][promtool]") {
+  const char* promtool = "/usr/bin/promtool";
+  if (access(promtool, X_OK) != 0)
+    FAIL("promtool not found: install the Debian package prometheus");
+  std::string text = render_metrics(realistic_snapshot(), kBuild);
+
+  char path[] = "/tmp/portman-metrics-XXXXXX";
+  int fd = mkstemp(path);
+  REQUIRE(fd >= 0);
+  REQUIRE(write(fd, text.data(), text.size()) == static_cast<ssize_t>(text.size()));
+  close(fd);
+
+  std::string command = std::string(promtool) + " check metrics < " + path + " 2>&1";
+  FILE* pipe = popen(command.c_str(), "r");
+  REQUIRE(pipe);
+  std::string output;
+  char buf[4096];
+  for (size_t n; (n = fread(buf, 1, sizeof buf, pipe)) > 0;) output.append(buf, n);
+  int status = pclose(pipe);
+  std::filesystem::remove(path);
+
+  INFO("promtool said: " << output);
+  REQUIRE(WIFEXITED(status));
+  CHECK(WEXITSTATUS(status) == 0);
+  CHECK(output.empty());
+}
+
+namespace {
+
+// A decimal comma for C++ streams, for when no comma locale is installed.
+struct CommaDecimal : std::numpunct<char> {
+  char do_decimal_point() const override { return ','; }
+};
+
+// Sets LC_NUMERIC to a comma-decimal locale: an installed one, else one compiled with localedef
+// into `dir` (glibc reads LOCPATH on every setlocale). Empty when neither works.
+std::string set_comma_c_locale(const std::filesystem::path& dir) {
+  for (const char* name : {"de_DE.UTF-8", "de_DE.utf8", "fr_FR.UTF-8", "nl_NL.UTF-8"})
+    if (std::setlocale(LC_NUMERIC, name)) return name;
+  if (access("/usr/bin/localedef", X_OK) != 0) return {};
+  std::string command =
+      "/usr/bin/localedef -i de_DE -f UTF-8 " + (dir / "de_DE.UTF-8").string() + " >/dev/null 2>&1";
+  if (std::system(command.c_str()) != 0) return {};
+  setenv("LOCPATH", dir.c_str(), 1);
+  return std::setlocale(LC_NUMERIC, "de_DE.UTF-8") ? "de_DE.UTF-8 (LOCPATH)" : "";
+}
+
+}  // namespace
+
+TEST_CASE("the output does not depend on the process locale", "[metrics][locale]") {
+  Snapshot snap = realistic_snapshot();
+  const std::string plain = render_metrics(snap, kBuild);
+  const std::string line = "portman_scrape_collector_duration_seconds{collector=\"sockets\"} 0.5\n";
+  REQUIRE_THAT(plain, Catch::Contains(line));
+
+  auto dir =
+      std::filesystem::temp_directory_path() / ("portman-locale-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::string saved_c = std::setlocale(LC_NUMERIC, nullptr);
+  std::locale saved_cpp;
+
+  std::string c_locale = set_comma_c_locale(dir);
+  if (c_locale.empty()) {
+    WARN("no comma-decimal C locale available; checking the C++ global locale only");
+  } else {
+    char buf[16];
+    std::snprintf(buf, sizeof buf, "%.1f", 0.5);
+    CHECK(std::string(buf) == "0,5");  // the locale really is in force
+    std::string out = render_metrics(snap, kBuild);
+    CHECK_THAT(out, Catch::Contains(line));
+    CHECK_THAT(out, !Catch::Contains("0,5"));
+  }
+
+  std::locale::global(std::locale(std::locale::classic(), new CommaDecimal));
+  std::ostringstream probe;
+  probe << 0.5;
+  CHECK(probe.str() == "0,5");  // streams made now use the comma
+  std::string out = render_metrics(snap, kBuild);
+  CHECK_THAT(out, Catch::Contains(line));
+  CHECK_THAT(out, !Catch::Contains("0,5"));
+
+  std::locale::global(saved_cpp);
+  std::setlocale(LC_NUMERIC, saved_c.c_str());
+  unsetenv("LOCPATH");
+  std::filesystem::remove_all(dir);
+}
