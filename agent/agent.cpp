@@ -124,7 +124,7 @@ class Router {
       auto snap = scans_.current();
       return {200,
               "application/json",
-              scan_report(*snap->registry, snap->live, snap->findings).dump(2) + "\n",
+              scan_report_text(*snap->registry, snap->live, snap->findings),
               {}};
     }
     return {404, "text/plain; charset=utf-8", "404 page not found\n", {}};

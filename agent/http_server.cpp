@@ -177,7 +177,8 @@ MHD_Result MhdServer::on_request(void* cls, MHD_Connection* conn, const char* ur
     self->log_.error("http handler failed", {{"path", url ? url : ""}});
   }
   try {
-    return self->send(conn, {method, url}, plain(500, "internal server error\n"));
+    return self->send(conn, {method ? method : "", url ? url : ""},
+                      plain(500, "internal server error\n"));
   } catch (...) {
     return MHD_NO;  // MHD closes the connection
   }

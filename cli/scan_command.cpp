@@ -21,7 +21,7 @@ Result<int> run_scan(const Context& ctx, const ScanOptions& o) {
   int code = o.fail_on_conflict && !findings.empty() ? 1 : 0;
 
   if (o.json) {
-    std::cout << scan_report(*registry, live, findings).dump(2) << "\n";
+    std::cout << scan_report_text(*registry, live, findings);
     return code;
   }
   Style style(ctx.color);

@@ -1,8 +1,71 @@
 #include "libportman/report.hpp"
 
-#include <set>
+#include "libportman/json_writer.hpp"
 
 namespace portman {
+namespace {
+
+// Each shape is written in one place; the Json forms below parse what these write.
+void write_owner(JsonWriter& w, const Owner& o) {
+  w.begin_object()
+      .field("pid", static_cast<std::int64_t>(o.pid))
+      .field("process", o.process)
+      .field("user", o.user)
+      .field("cmdline", o.cmdline)
+      .field("container", o.container)
+      .field("unit", o.unit)
+      .end_object();
+}
+
+void write_socket(JsonWriter& w, const ListeningSocket& s, const Registry& registry) {
+  const Owner* o = s.main_owner();
+  const Entry* e = registry.find(s.key());
+  static const std::string kNone;
+  w.begin_object()
+      .field("port", static_cast<std::int64_t>(s.port))
+      .field("protocol", to_string(s.protocol))
+      .field("address", s.address)
+      .field("family", s.family == Family::ipv4 ? "ipv4" : "ipv6")
+      .field("v6only", s.v6only);
+  w.key("pid");
+  if (o) {
+    w.value(static_cast<std::int64_t>(o->pid));
+  } else {
+    w.null();
+  }
+  w.field("process", o ? o->process : kNone)
+      .field("user", o ? o->user : kNone)
+      .field("cmdline", o ? o->cmdline : kNone)
+      .field("container", o ? o->container : kNone)
+      .field("unit", o ? o->unit : kNone)
+      .field("service_name", e ? e->service : kNone);
+  w.key("owners").begin_array();
+  for (const Owner& owner : s.owners) write_owner(w, owner);
+  w.end_array();
+  if (!s.owner_unknown.empty()) w.field("owner_unknown", s.owner_unknown);
+  w.end_object();
+}
+
+void write_finding(JsonWriter& w, const Finding& f) {
+  w.begin_object()
+      .field("kind", to_string(f.kind))
+      .field("port", static_cast<std::int64_t>(f.key.port))
+      .field("protocol", to_string(f.key.protocol))
+      .field("service_name", f.service_name)
+      .field("process", f.process)
+      .field("detail", f.detail)
+      .end_object();
+}
+
+template <class Write>
+Json as_json(Write write) {
+  std::string text;
+  JsonWriter w(text);
+  write(w);
+  return Json::parse(text);
+}
+
+}  // namespace
 
 Json entry_json(const Entry& e) {
   Json j = e.json;
@@ -12,68 +75,61 @@ Json entry_json(const Entry& e) {
 }
 
 Json owner_json(const Owner& o) {
-  return Json{{"pid", o.pid},         {"process", o.process},     {"user", o.user},
-              {"cmdline", o.cmdline}, {"container", o.container}, {"unit", o.unit}};
+  return as_json([&](JsonWriter& w) { write_owner(w, o); });
 }
 
 Json socket_json(const ListeningSocket& s, const Registry& registry) {
-  const Owner* o = s.main_owner();
-  const Entry* e = registry.find(s.key());
-  Json j = {{"port", s.port},
-            {"protocol", std::string(to_string(s.protocol))},
-            {"address", s.address},
-            {"family", s.family == Family::ipv4 ? "ipv4" : "ipv6"},
-            {"v6only", s.v6only},
-            {"pid", o ? Json(o->pid) : Json(nullptr)},
-            {"process", o ? o->process : ""},
-            {"user", o ? o->user : ""},
-            {"cmdline", o ? o->cmdline : ""},
-            {"container", o ? o->container : ""},
-            {"unit", o ? o->unit : ""},
-            {"service_name", e ? e->service : ""},
-            {"owners", Json::array()}};
-  for (const Owner& owner : s.owners) j["owners"].push_back(owner_json(owner));
-  if (!s.owner_unknown.empty()) j["owner_unknown"] = s.owner_unknown;
-  return j;
+  return as_json([&](JsonWriter& w) { write_socket(w, s, registry); });
 }
 
 Json finding_json(const Finding& f) {
-  return Json{{"kind", std::string(to_string(f.kind))},
-              {"port", f.key.port},
-              {"protocol", std::string(to_string(f.key.protocol))},
-              {"service_name", f.service_name},
-              {"process", f.process},
-              {"detail", f.detail}};
+  return as_json([&](JsonWriter& w) { write_finding(w, f); });
+}
+
+std::string scan_report_text(const Registry& registry, const LiveState& live,
+                             std::span<const Finding> findings) {
+  std::string out;
+  out.reserve(512 + live.sockets.size() * 640 + findings.size() * 200);
+  JsonWriter w(out);
+  w.begin_object();
+  w.key("listening").begin_array();
+  for (const auto& s : live.sockets) write_socket(w, s, registry);
+  w.end_array();
+  std::uint64_t unregistered = 0, down = 0;
+  w.key("findings").begin_array();
+  for (const auto& f : findings) {
+    write_finding(w, f);
+    unregistered += f.kind == FindingKind::unregistered;
+    down += f.kind == FindingKind::registered_down;
+  }
+  w.end_array();
+  w.key("summary")
+      .begin_object()
+      .field("listening", static_cast<std::uint64_t>(live.sockets.size()))
+      .field("registered", static_cast<std::uint64_t>(registry.entries().size()))
+      .field("unregistered", unregistered)
+      .field("down", down)
+      .field("findings", static_cast<std::uint64_t>(findings.size()))
+      .end_object();
+  w.key("collectors").begin_array();
+  for (const auto& r : live.runs)
+    w.begin_object()
+        .field("collector", r.collector)
+        .field("success", r.success)
+        .field("duration_seconds", r.duration_seconds)
+        .field("error", r.error)
+        .end_object();
+  w.end_array();
+  w.field("socket_source", live.socket_source)
+      .field("processes_unreadable", static_cast<std::int64_t>(live.processes_unreadable))
+      .end_object();
+  out += '\n';
+  return out;
 }
 
 Json scan_report(const Registry& registry, const LiveState& live,
                  std::span<const Finding> findings) {
-  Json listening = Json::array();
-  for (const auto& s : live.sockets) listening.push_back(socket_json(s, registry));
-  Json found = Json::array();
-  size_t unregistered = 0, down = 0;
-  for (const auto& f : findings) {
-    found.push_back(finding_json(f));
-    unregistered += f.kind == FindingKind::unregistered;
-    down += f.kind == FindingKind::registered_down;
-  }
-  Json collectors = Json::array();
-  for (const auto& r : live.runs)
-    collectors.push_back({{"collector", r.collector},
-                          {"success", r.success},
-                          {"duration_seconds", r.duration_seconds},
-                          {"error", r.error}});
-  return Json{{"listening", std::move(listening)},
-              {"findings", std::move(found)},
-              {"summary",
-               {{"listening", live.sockets.size()},
-                {"registered", registry.entries().size()},
-                {"unregistered", unregistered},
-                {"down", down},
-                {"findings", findings.size()}}},
-              {"collectors", std::move(collectors)},
-              {"socket_source", live.socket_source},
-              {"processes_unreadable", live.processes_unreadable}};
+  return Json::parse(scan_report_text(registry, live, findings));
 }
 
 }  // namespace portman

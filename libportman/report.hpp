@@ -3,6 +3,7 @@
 #pragma once
 
 #include <span>
+#include <string>
 #include <vector>
 
 #include "libportman/findings.hpp"
@@ -15,6 +16,10 @@ Json entry_json(const Entry& e);  // the registry object plus port and protocol
 Json owner_json(const Owner& o);  // pid, process, user, cmdline, container, unit
 Json socket_json(const ListeningSocket& s, const Registry& registry);
 Json finding_json(const Finding& f);
+// The scan report as text, streamed (fast at thousands of sockets), ending with a newline.
+std::string scan_report_text(const Registry& registry, const LiveState& live,
+                             std::span<const Finding> findings);
+// The same, parsed: for callers that want to inspect it.
 Json scan_report(const Registry& registry, const LiveState& live,
                  std::span<const Finding> findings);
 
