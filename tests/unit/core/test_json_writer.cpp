@@ -1,0 +1,73 @@
+// The streaming writer behind `scan --json` and /api/scan.
+#include <catch2/catch.hpp>
+
+#include <limits>
+
+#include <nlohmann/json.hpp>
+
+#include "libportman/json_writer.hpp"
+
+using portman::JsonWriter;
+
+TEST_CASE("JsonWriter writes nested objects and arrays that parse back to the same values",
+          "[json]") {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_object()
+      .field("n", std::int64_t{-5})
+      .field("u", std::uint64_t{18446744073709551615ULL})
+      .field("d", 0.25)
+      .field("b", true)
+      .field("s", "x");
+  w.key("none").null();
+  w.key("empty_a").begin_array().end_array();
+  w.key("empty_o").begin_object().end_object();
+  w.key("list")
+      .begin_array()
+      .value(1)
+      .value("two")
+      .begin_object()
+      .field("k", false)
+      .end_object()
+      .end_array();
+  w.end_object();
+  auto j = nlohmann::json::parse(out);
+  CHECK(j["n"] == -5);
+  CHECK(j["u"] == 18446744073709551615ULL);
+  CHECK(j["d"] == 0.25);
+  CHECK(j["b"] == true);
+  CHECK(j["none"].is_null());
+  CHECK(j["empty_a"] == nlohmann::json::array());
+  CHECK(j["empty_o"] == nlohmann::json::object());
+  CHECK(j["list"][2]["k"] == false);
+  // The same layout as nlohmann's dump(2), so that diffs of saved reports stay readable.
+  CHECK(out == nlohmann::ordered_json::parse(out).dump(2));
+}
+
+TEST_CASE("JsonWriter escapes quotes, backslashes and control characters", "[json]") {
+  std::string out;
+  JsonWriter(out).value(
+      std::string_view("a\"b\\c\nd\te\x01"
+                       "f",
+                       11));
+  CHECK(out == R"("a\"b\\c\nd\te\u0001f")");
+  CHECK(nlohmann::json::parse(out) == std::string("a\"b\\c\nd\te\x01"
+                                                  "f"));
+}
+
+TEST_CASE("JsonWriter keeps valid UTF-8 and replaces each invalid byte with U+FFFD", "[json]") {
+  std::string out;
+  // é, then a lone continuation byte, an overlong '/', a UTF-16 surrogate and a cut sequence.
+  JsonWriter(out).value(std::string_view("\xC3\xA9|\x80|\xC0\xAF|\xED\xA0\x80|\xE2\x82", 15));
+  auto s = nlohmann::json::parse(out).get<std::string>();  // nlohmann refuses invalid UTF-8
+  CHECK(s.rfind("\xC3\xA9|\xEF\xBF\xBD|", 0) == 0);
+  CHECK(s.find("\xC0") == std::string::npos);
+  CHECK(s.find("\xED\xA0") == std::string::npos);
+}
+
+TEST_CASE("JsonWriter writes non-finite numbers as null and numbers without the locale", "[json]") {
+  std::string out;
+  JsonWriter w(out);
+  w.begin_array().value(1.5).value(std::numeric_limits<double>::infinity()).end_array();
+  CHECK(nlohmann::json::parse(out) == nlohmann::json::parse("[1.5, null]"));
+}
