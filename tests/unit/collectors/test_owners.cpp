@@ -399,3 +399,48 @@ TEST_CASE("owners: a second run verifies cached owners by their fd instead of wa
       std::filesystem::remove(link.path());
   CHECK(run() == Pids{50});
 }
+
+TEST_CASE("owners: a walk over many processes, shared by two threads, finds every owner") {
+  // 600 processes (enough for the parallel walk): every 37th holds one socket, the rest hold
+  // files; 590 is a pre-fork master whose two workers (597, 599) hold its socket too.
+  char tmpl[] = "/tmp/portman-owners-many-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl) != nullptr);
+  std::filesystem::path root = tmpl;
+  namespace fs = std::filesystem;
+  auto write = [](const fs::path& p, const std::string& text) {
+    std::FILE* f = std::fopen(p.c_str(), "w");
+    std::fputs(text.c_str(), f);
+    std::fclose(f);
+  };
+  std::vector<ListeningSocket> sockets;
+  std::vector<pid_t> expected;
+  for (pid_t pid = 2; pid < 602; ++pid) {
+    fs::path dir = root / std::to_string(pid);
+    fs::create_directories(dir / "fd");
+    fs::create_directories(dir / "ns");
+    fs::create_directories(dir / ("task/" + std::to_string(pid)));
+    fs::create_symlink(kHostNs, dir / "ns/net");
+    write(dir / "comm", pid >= 590 ? "server\n" : "proc" + std::to_string(pid) + "\n");
+    std::string children = pid == 590 ? "597 599 " : "";
+    write(dir / ("task/" + std::to_string(pid) + "/children"), children);
+    for (int fd = 0; fd < 5; ++fd)
+      fs::create_symlink("/dev/null", dir / ("fd/" + std::to_string(fd)));
+    if (pid % 37 == 0) {
+      auto inode = static_cast<std::uint64_t>(50000 + pid);
+      fs::create_symlink("socket:[" + std::to_string(inode) + "]", dir / "fd/7");
+      sockets.push_back(make_socket(inode, static_cast<std::uint16_t>(20000 + pid)));
+      expected.push_back(pid);
+    }
+    if (pid == 590 || pid == 597 || pid == 599) fs::create_symlink("socket:[99999]", dir / "fd/8");
+  }
+  sockets.push_back(make_socket(99999, 8080));
+  LiveState state = make_state(sockets);
+  collect(root, state);
+  for (std::size_t i = 0; i + 1 < state.sockets.size(); ++i) {
+    INFO("socket " << state.sockets[i].inode);
+    CHECK(pids(state.sockets[i]) == Pids{expected[i]});
+  }
+  CHECK(pids(state.sockets.back()) == Pids{590, 597, 599});
+  CHECK(state.sockets.back().owners[0].process == "server");
+  fs::remove_all(root);
+}
