@@ -1,6 +1,7 @@
 // portman agent against real listeners in a fresh network namespace, scraped with curl.
 #include <catch2/catch.hpp>
 
+#include <fcntl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -271,4 +272,109 @@ TEST_CASE("agent: a bad flag or web config is refused at start with a clear mess
                                (dir / "reg.json").string()});
   CHECK(plain.code == 3);
   CHECK(plain.err.find("web.yml:2:") != std::string::npos);
+}
+
+TEST_CASE("agent: TLS works with curl --cacert and basic auth refuses a wrong password") {
+  TempDir dir;
+  const std::string web = std::string(PORTMAN_FIXTURES_DIR) + "/web/web-config.yml";
+  const std::string ca = std::string(PORTMAN_FIXTURES_DIR) + "/web/ca.pem";
+  Agent agent(args(dir, {"--web.config.file", web}));
+  std::string url = "https://localhost:" + std::to_string(agent.port());
+  auto ok = itest::curl({"--cacert", ca, "-u", "alice:s3cret", url + "/metrics"});
+  CHECK(ok.code == 0);
+  CHECK(ok.out.find("portman_build_info{") != std::string::npos);
+  auto wrong = itest::curl({"--cacert", ca, "-u", "alice:wrong", "-o", "/dev/null", "-w",
+                            "%{http_code}", url + "/metrics"});
+  CHECK(wrong.out == "401");
+  auto none =
+      itest::curl({"--cacert", ca, "-o", "/dev/null", "-w", "%{http_code}", url + "/api/scan"});
+  CHECK(none.out == "401");
+  auto health = itest::curl({"--cacert", ca, url + "/healthz"});  // open without credentials
+  CHECK(health.out == "ok\n");
+  auto plain = itest::curl({"-o", "/dev/null", "-w", "%{http_code}", agent.url("/metrics")});
+  CHECK(plain.out != "200");  // no plain HTTP on the TLS port
+  CHECK(agent.log().find("tls=true") != std::string::npos);
+}
+
+TEST_CASE("agent: a collector that fails reports 0 and the rest of the scrape goes on") {
+  TempDir dir;
+  // A procfs without net/ tables: the sockets collector fails, the owners one has nothing to do.
+  std::filesystem::create_directories(dir / "fakeproc");
+  Agent agent(
+      args(dir, {"--scan.min-interval", "0s", "--path.procfs", (dir / "fakeproc").string()}));
+  std::string text = scrape(agent);
+  CHECK(metric(text, "portman_scrape_collector_success", {"collector=\"sockets\""}) == 0);
+  CHECK(metric(text, "portman_scrape_collector_success", {"collector=\"owners\""}) == 1);
+  CHECK(metric(text, "portman_build_info").has_value());
+  CHECK(metric(text, "portman_registry_valid") == 1);
+  CHECK(agent.log().find("collector failed") != std::string::npos);
+}
+
+TEST_CASE("agent: --no-collector.owners leaves sockets unattributed and drops that collector") {
+  TempDir dir;
+  Listener l({"tcp:127.0.0.1:18314"});
+  Agent agent(args(dir, {"--scan.min-interval", "0s", "--no-collector.owners"}));
+  std::string text = scrape(agent);
+  CHECK(metric(text, "portman_scrape_collector_success", {"collector=\"owners\""}) == std::nullopt);
+  CHECK(metric(text, "portman_listening_port_info", {"port=\"18314\"", "process=\"\""}) == 1);
+}
+
+TEST_CASE("agent: a real Prometheus scraping it gets the metrics with their values") {
+  TempDir dir;
+  write_registry(dir, R"({"18320": {"service": "api", "status": "active", "environment": "staging"},
+                         "18321": {"service": "gone", "status": "active"}})");
+  Listener api({"tcp:127.0.0.1:18320"});
+  Listener stray({"tcp:0.0.0.0:18322"});
+  Agent agent(args(dir, {"--scan.min-interval", "500ms"}));
+  itest::write_file(dir / "prometheus.yml",
+                    "global: { scrape_interval: 1s, evaluation_interval: 1s }\n"
+                    "scrape_configs:\n"
+                    "  - job_name: portman\n"
+                    "    static_configs: [{ targets: ['127.0.0.1:" +
+                        std::to_string(agent.port()) + "'] }]\n");
+  pid_t prom = ::fork();
+  if (prom == 0) {
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    ::execl("/usr/bin/prometheus", "prometheus",
+            ("--config.file=" + (dir / "prometheus.yml").string()).c_str(),
+            ("--storage.tsdb.path=" + (dir / "tsdb").string()).c_str(),
+            "--web.listen-address=127.0.0.1:19090", nullptr);
+    ::_exit(127);
+  }
+  auto query = [](const std::string& q) {
+    auto r = itest::curl(
+        {"-G", "--data-urlencode", "query=" + q, "http://127.0.0.1:19090/api/v1/query"});
+    return r.code == 0 && !r.out.empty() ? json::parse(r.out, nullptr, false) : json();
+  };
+  auto value_of = [&](const std::string& q) -> std::optional<double> {
+    json j = query(q);
+    if (!j.is_object() || j["status"] != "success" || j["data"]["result"].empty())
+      return std::nullopt;
+    return std::stod(j["data"]["result"][0]["value"][1].get<std::string>());
+  };
+  std::optional<double> up;
+  for (int i = 0; i < 150 && !up; ++i) {  // Prometheus starts, then scrapes every second
+    up = value_of("up{job=\"portman\"}");
+    if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(up == 1);
+  CHECK(value_of("portman_port_up{port=\"18320\",service_name=\"api\",service_env=\"staging\"}") ==
+        1);
+  CHECK(value_of("portman_port_up{port=\"18321\",service_name=\"gone\"}") == 0);
+  CHECK(value_of(
+            "portman_conflict{kind=\"unregistered\",port=\"18322\",process=\"test_listener\"}") ==
+        1);
+  CHECK(value_of("portman_conflicts{kind=\"registered_down\"}") == 1);
+  // Prometheus's own port is unregistered too: it listens in the same namespace.
+  CHECK(value_of("portman_conflict{kind=\"unregistered\",port=\"19090\",process=\"prometheus\"}") ==
+        1);
+  CHECK(value_of("portman_unregistered_ports") == 2);
+  CHECK(value_of("sum(portman_range_ports{service_type=\"web\"})") == 100);
+  CHECK(value_of("portman_registry_valid") == 1);
+  // Labels that Prometheus setups use as target labels would come back as exported_*; none do.
+  CHECK(value_of("count({__name__=~\"portman_.*\",exported_job!=\"\"})") == std::nullopt);
+  ::kill(prom, SIGTERM);
+  ::waitpid(prom, nullptr, 0);
 }

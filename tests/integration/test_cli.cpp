@@ -2,6 +2,10 @@
 // command must change nothing on disk.
 #include <catch2/catch.hpp>
 
+#include <sched.h>
+#include <sys/mount.h>
+
+#include <cstdio>
 #include <filesystem>
 
 #include "harness.hpp"
@@ -241,4 +245,52 @@ TEST_CASE("every command has --help with examples, and version prints the versio
   auto v = itest::portman({"version"});
   CHECK(v.code == 0);
   CHECK(v.out.rfind("portman ", 0) == 0);
+}
+
+TEST_CASE("colour appears only on a terminal, and never with NO_COLOR or --no-color") {
+  TempDir dir;
+  itest::write_file(dir / "reg.json", kRegistry);
+  std::string cmd = std::string(PORTMAN_BIN) + " list --registry " + (dir / "reg.json").string();
+  // `script` gives the command a pseudo-terminal.
+  auto tty =
+      itest::run({"script", "-qec", cmd, "/dev/null"}, {{{"PORTMAN_CONFIG", "/dev/null"}}, {}});
+  CHECK(tty.out.find("\033[32m") != std::string::npos);  // active in green
+  auto no_color_env = itest::run({"script", "-qec", cmd, "/dev/null"},
+                                 {{{"PORTMAN_CONFIG", "/dev/null"}, {"NO_COLOR", "1"}}, {}});
+  CHECK(no_color_env.out.find("\033[") == std::string::npos);
+  auto no_color_flag = itest::run({"script", "-qec", cmd + " --no-color", "/dev/null"},
+                                  {{{"PORTMAN_CONFIG", "/dev/null"}}, {}});
+  CHECK(no_color_flag.out.find("\033[") == std::string::npos);
+  CHECK(no_color_flag.out.find("Shop") != std::string::npos);
+  auto piped =
+      itest::portman({"list", "--registry", (dir / "reg.json").string()}, {{{"NO_COLOR", ""}}, {}});
+  CHECK(piped.out.find("\033[") == std::string::npos);
+}
+
+TEST_CASE("a full disk refuses the change and leaves the old registry whole") {
+  // A private mount namespace, so that the small tmpfs never shows outside this test.
+  REQUIRE(::unshare(CLONE_NEWNS) == 0);
+  REQUIRE(::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) == 0);
+  TempDir dir;
+  REQUIRE(::mount("tmpfs", dir.path().c_str(), "tmpfs", 0, "size=64k") == 0);
+  std::string reg = (dir / "reg.json").string();
+  REQUIRE(itest::portman({"allocate", "first", "-t", "api", "--registry", reg}).code == 0);
+  std::string before = itest::read_file(dir / "reg.json");
+  {  // fill what is left
+    std::FILE* f = std::fopen((dir / "filler").c_str(), "w");
+    std::string block(4096, 'x');
+    while (std::fwrite(block.data(), 1, block.size(), f) == block.size() && std::fflush(f) == 0) {
+    }
+    std::fclose(f);
+  }
+  auto r = itest::portman(
+      {"allocate", "second", "-t", "api", "-d", std::string(8000, 'd'), "--registry", reg});
+  CHECK(r.code == 1);
+  CHECK(r.err.find("No space left on device") != std::string::npos);
+  CHECK(itest::read_file(dir / "reg.json") == before);
+  bool debris = false;
+  for (const auto& e : std::filesystem::directory_iterator(dir.path()))
+    debris = debris || e.path().filename().string().find(".tmp.") != std::string::npos;
+  CHECK_FALSE(debris);
+  ::umount2(dir.path().c_str(), MNT_DETACH);
 }
