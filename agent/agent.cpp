@@ -3,11 +3,13 @@
 #include <poll.h>
 #include <signal.h>
 #include <sys/signalfd.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <fstream>
 #include <memory>
 #include <sstream>
+#include <tuple>
 
 #include "agent/http_server.hpp"
 #include "agent/landing_page.hpp"
@@ -136,6 +138,14 @@ class Router {
   BuildInfo build_;
 };
 
+// What tells that the registry file was replaced or rewritten, for when inotify is unavailable.
+using FileStamp = std::tuple<ino_t, std::int64_t, std::int64_t, off_t>;
+FileStamp file_stamp(const std::filesystem::path& p) {
+  struct stat st {};
+  if (::stat(p.c_str(), &st) != 0) return {};
+  return {st.st_ino, st.st_mtim.tv_sec, st.st_mtim.tv_nsec, st.st_size};
+}
+
 // Signals arrive on an fd, so that the main loop can wait for them and for file events at once.
 Result<UniqueFd> block_signals() {
   sigset_t set;
@@ -170,7 +180,10 @@ Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Co
   scans.use_config(std::make_shared<const Config>(config));
   reload_registry(paths.registry, scans, log);
   auto watch = RegistryWatch::open(paths.registry);
-  if (!watch) log.warn("registry changes will not be seen", {{"err", watch.error().message}});
+  if (!watch)
+    log.warn("cannot watch the registry's folder; checking the file every 2s instead",
+             {{"err", watch.error().message}});
+  FileStamp stamp = file_stamp(paths.registry);
 
   HttpServerOptions http;
   http.listen_addresses = settings.listen_addresses;
@@ -202,7 +215,14 @@ Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Co
 
   for (;;) {
     pollfd fds[2] = {{signals->get(), POLLIN, 0}, {watch ? watch->fd() : -1, POLLIN, 0}};
-    if (::poll(fds, 2, -1) < 0 && errno != EINTR)
+    int ready = ::poll(fds, 2, watch ? -1 : 2000);
+    if (ready == 0) {  // no watch: compare the file's identity instead
+      FileStamp now = file_stamp(paths.registry);
+      if (now != stamp) reload_registry(paths.registry, scans, log);
+      stamp = now;
+      continue;
+    }
+    if (ready < 0 && errno != EINTR)
       return make_error(ErrorKind::io, std::string("poll: ") + std::strerror(errno));
     if (fds[1].revents & POLLIN && watch->drain()) reload_registry(paths.registry, scans, log);
     if (!(fds[0].revents & POLLIN)) continue;

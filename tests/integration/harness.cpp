@@ -137,6 +137,7 @@ Agent::Agent(const std::vector<std::string>& args, const RunOptions& options) {
     ::dup2(in, 0);
     ::dup2(in, 1);
     ::dup2(e, 2);
+    if (options.uid && (::setgid(*options.uid) != 0 || ::setuid(*options.uid) != 0)) ::_exit(126);
     std::vector<std::string> argv = {PORTMAN_BIN,   "agent",       "--web.listen-address",
                                      "127.0.0.1:0", "--log.level", "debug"};
     argv.insert(argv.end(), args.begin(), args.end());

@@ -378,3 +378,28 @@ TEST_CASE("agent: a real Prometheus scraping it gets the metrics with their valu
   ::kill(prom, SIGTERM);
   ::waitpid(prom, nullptr, 0);
 }
+
+TEST_CASE("agent: without inotify on the registry's folder it still sees the file change") {
+  TempDir dir;
+  // The agent runs as nobody; the folder lets it reach the file (x) but not list or watch it (r).
+  std::filesystem::path folder = dir / "locked";
+  std::filesystem::create_directories(folder);
+  itest::write_file(folder / "reg.json", R"({"allocations": {"18330": {"service": "before"}}})");
+  std::filesystem::permissions(folder, std::filesystem::perms::owner_all |
+                                           std::filesystem::perms::group_exec |
+                                           std::filesystem::perms::others_exec);
+  itest::RunOptions nobody;
+  nobody.uid = 65534;
+  Agent agent({"--scan.min-interval", "0s", "--registry", (folder / "reg.json").string()}, nobody);
+  CHECK(agent.log().find("checking the file every 2s instead") != std::string::npos);
+  CHECK(metric(scrape(agent), "portman_registered_port_info", {"service_name=\"before\""}) == 1);
+  itest::write_file(folder / "reg.tmp", R"({"allocations": {"18330": {"service": "after"}}})");
+  std::filesystem::rename(folder / "reg.tmp", folder / "reg.json");
+  std::string text;
+  for (int i = 0; i < 50; ++i) {  // the check runs every 2 s
+    text = scrape(agent);
+    if (metric(text, "portman_registered_port_info", {"service_name=\"after\""})) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(metric(text, "portman_registered_port_info", {"service_name=\"after\""}) == 1);
+}
