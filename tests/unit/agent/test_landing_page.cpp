@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "agent/landing_page.hpp"
+#include "unit/support.hpp"
 
 using namespace portman;
 using namespace portman::agent;
@@ -15,21 +16,12 @@ namespace {
 
 ListeningSocket sock(std::string address, std::uint16_t port, std::string process,
                      std::uint64_t inode, Protocol protocol = Protocol::tcp) {
-  ListeningSocket s;
-  s.protocol = protocol;
-  s.address = std::move(address);
-  s.family = s.address.find(':') != std::string::npos ? Family::ipv6 : Family::ipv4;
-  s.port = port;
-  s.inode = inode;
+  std::vector<Owner> owners;
   if (!process.empty()) {
-    Owner o;
-    o.pid = static_cast<pid_t>(1000 + inode);
-    o.process = std::move(process);
-    o.user = "svc";
-    o.cmdline = o.process + " --token=s3cret";
-    s.owners.push_back(std::move(o));
+    owners.push_back(test::owner(static_cast<pid_t>(1000 + inode), process));
+    owners.back().cmdline = process + " --token=s3cret";
   }
-  return s;
+  return test::sock(std::move(address), port, std::move(owners), inode, protocol);
 }
 
 Snapshot snapshot(const std::string& allocations, std::vector<ListeningSocket> sockets) {

@@ -2,6 +2,8 @@
 // snapshot, and the whole output checked by promtool.
 #include <catch2/catch.hpp>
 
+#include "unit/support.hpp"
+
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -41,16 +43,11 @@ Owner owner(pid_t pid, std::string process, std::string user, std::string contai
   return o;
 }
 
+// Sockets nobody could be attributed to say why, as the owners collector does.
 ListeningSocket sock(std::string address, std::uint16_t port, std::vector<Owner> owners,
                      std::uint64_t inode, Protocol protocol = Protocol::tcp, bool v6only = false) {
-  ListeningSocket s;
-  s.protocol = protocol;
-  s.address = std::move(address);
-  s.family = s.address.find(':') != std::string::npos ? Family::ipv6 : Family::ipv4;
-  s.port = port;
-  s.v6only = v6only;
-  s.inode = inode;
-  s.owners = std::move(owners);
+  ListeningSocket s =
+      test::sock(std::move(address), port, std::move(owners), inode, protocol, v6only);
   if (s.owners.empty()) s.owner_unknown = "permission denied";
   return s;
 }

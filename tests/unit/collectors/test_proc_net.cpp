@@ -5,10 +5,12 @@
 #include <sys/stat.h>
 
 #include <catch2/catch.hpp>
+
 #include <fstream>
 #include <sstream>
 #include <string>
 #include <vector>
+#include "unit/support.hpp"
 
 #include "collectors/proc_net.hpp"
 #include "collectors/sockets.hpp"
@@ -20,13 +22,7 @@ namespace {
 
 const std::string kFixtures = PORTMAN_FIXTURES_DIR;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using test::slurp;
 
 std::vector<ListeningSocket> parse_ok(const std::string& file, Protocol proto, Family family) {
   std::vector<ListeningSocket> out;

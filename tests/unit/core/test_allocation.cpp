@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "libportman/allocation.hpp"
-#include "live_helpers.hpp"
+#include "unit/support.hpp"
 
 using namespace portman;
 using namespace portman::test;

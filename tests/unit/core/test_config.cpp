@@ -1,6 +1,8 @@
 // portman.yml: defaults, the shipped example, merging, strict errors, ignore rules, paths.
 #include <catch2/catch.hpp>
 
+#include "unit/support.hpp"
+
 #include <unistd.h>
 
 #include <chrono>
@@ -19,13 +21,7 @@ namespace {
 
 const std::string kFixtures = PORTMAN_FIXTURES_DIR;
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using test::slurp;
 
 Config parse_ok(const std::string& yaml) {
   auto c = parse_config(yaml, "test.yml");

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "libportman/findings.hpp"
-#include "live_helpers.hpp"
+#include "unit/support.hpp"
 
 using namespace portman;
 using namespace portman::test;

@@ -1,6 +1,8 @@
 // The registry document: the seed's format read and written back without losing anything.
 #include <catch2/catch.hpp>
 
+#include "unit/support.hpp"
+
 #include <chrono>
 #include <cstdlib>
 #include <ctime>
@@ -21,13 +23,7 @@ namespace {
 const std::string kFixtures = PORTMAN_FIXTURES_DIR;
 const std::string kSeedPath = kFixtures + "/registry/seed_example.json";
 
-std::string slurp(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  REQUIRE(in.good());
-  std::ostringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
+using test::slurp;
 
 Registry parse_ok(const std::string& text) {
   auto r = Registry::parse(text, "reg.json");

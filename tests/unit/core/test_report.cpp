@@ -5,7 +5,7 @@
 #include <string>
 
 #include "libportman/report.hpp"
-#include "live_helpers.hpp"
+#include "unit/support.hpp"
 
 using namespace portman;
 using namespace portman::test;

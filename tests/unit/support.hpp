@@ -1,9 +1,12 @@
-// Hand-built live state and registries for the core tests: no kernel, no /proc.
+// What the unit tests share: fixture files, and hand-built live state and registries (no
+// kernel, no /proc).
 #pragma once
 
 #include <catch2/catch.hpp>
 
 #include <cstdint>
+#include <fstream>
+#include <sstream>
 #include <string>
 #include <vector>
 
@@ -11,6 +14,14 @@
 #include "libportman/registry.hpp"
 
 namespace portman::test {
+
+inline std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  REQUIRE(in.good());
+  std::ostringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
 
 inline Owner owner(pid_t pid, std::string process, std::string exe = {}, std::string cmdline = {}) {
   Owner o;
