@@ -2,6 +2,7 @@
 
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -15,6 +16,7 @@
 #include "agent/landing_page.hpp"
 #include "agent/metrics.hpp"
 #include "agent/registry_watch.hpp"
+#include "agent/render_cache.hpp"
 #include "agent/scan_service.hpp"
 #include "agent/web_config.hpp"
 #include "libportman/duration.hpp"
@@ -110,32 +112,37 @@ class Router {
   Router(ScanService& scans, std::string telemetry_path)
       : scans_(scans), telemetry_path_(std::move(telemetry_path)), build_{kVersion, kRevision} {}
 
-  HttpResponse operator()(const HttpRequest& req) const {
-    if (req.path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n", {}};
+  HttpResponse operator()(const HttpRequest& req) {
+    if (req.path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n", {}, {}, {}};
     if (req.path == telemetry_path_)
-      return {200,
-              "text/plain; version=0.0.4; charset=utf-8",
-              render_metrics(*scans_.current(), build_),
-              {}};
+      return cached(metrics_, "text/plain; version=0.0.4; charset=utf-8",
+                    [&](const Snapshot& s) { return render_metrics(s, build_); });
     if (req.path == "/")
-      return {200,
-              "text/html; charset=utf-8",
-              render_landing_page(*scans_.current(), build_, telemetry_path_),
-              {}};
-    if (req.path == "/api/scan") {
-      auto snap = scans_.current();
-      return {200,
-              "application/json",
-              scan_report_text(*snap->registry, snap->live, snap->findings),
-              {}};
-    }
-    return {404, "text/plain; charset=utf-8", "404 page not found\n", {}};
+      return cached(page_, "text/html; charset=utf-8", [&](const Snapshot& s) {
+        return render_landing_page(s, build_, telemetry_path_);
+      });
+    if (req.path == "/api/scan")
+      return cached(api_, "application/json", [](const Snapshot& s) {
+        return scan_report_text(*s.registry, s.live, s.findings);
+      });
+    return {404, "text/plain; charset=utf-8", "404 page not found\n", {}, {}, {}};
   }
 
  private:
+  template <class Render>
+  HttpResponse cached(RenderCache& cache, const char* type, Render render) {
+    auto snap = scans_.current();
+    HttpResponse r;
+    r.content_type = type;
+    r.shared_body = cache.body(snap, [&] { return render(*snap); });
+    r.shared_gzip = [&cache, snap] { return cache.gzip(snap); };
+    return r;
+  }
+
   ScanService& scans_;
   std::string telemetry_path_;
   BuildInfo build_;
+  RenderCache metrics_, page_, api_;
 };
 
 // What tells that the registry file was replaced or rewritten, for when inotify is unavailable.
@@ -165,6 +172,11 @@ Result<UniqueFd> block_signals() {
 
 Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Config config) {
   Logger log(settings.log_level, settings.log_format);
+  // Connections and the owners cache hold fds; the soft limit (often 1024) is only a default.
+  if (rlimit lim{}; ::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
+    lim.rlim_cur = lim.rlim_max;
+    ::setrlimit(RLIMIT_NOFILE, &lim);
+  }
   WebConfig web;
   if (!settings.web_config_file.empty()) {
     auto loaded = load_web_config(settings.web_config_file);
@@ -188,7 +200,9 @@ Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Co
   HttpServerOptions http;
   http.listen_addresses = settings.listen_addresses;
   http.web = web;
-  auto server = HttpServer::start(http, Router(scans, settings.telemetry_path), log);
+  auto router = std::make_shared<Router>(scans, settings.telemetry_path);
+  auto server = HttpServer::start(
+      http, [router](const HttpRequest& req) { return (*router)(req); }, log);
   if (!server) return server.error();
   scans.set_own_ports((*server)->ports());
 

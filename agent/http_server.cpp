@@ -237,24 +237,34 @@ std::size_t MhdServer::request_bytes(MHD_Connection* conn, std::string_view url)
 MHD_Result MhdServer::send(MHD_Connection* conn, const HttpRequest& req, HttpResponse resp) {
   bool encoded = std::any_of(resp.headers.begin(), resp.headers.end(),
                              [](const auto& h) { return iequals(h.first, "Content-Encoding"); });
-  if (!encoded && resp.body.size() >= kGzipMinBytes) {
+  using Body = std::shared_ptr<const std::string>;
+  Body body = resp.shared_body ? resp.shared_body
+                               : std::make_shared<const std::string>(std::move(resp.body));
+  if (!encoded && body->size() >= kGzipMinBytes) {
     resp.headers.emplace_back("Vary", "Accept-Encoding");
     const char* ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
     if (ae && accepts_gzip(ae)) {
       // Also for HEAD: its headers (Content-Length) must be those GET would send.
-      if (auto gz = gzip_compress(resp.body); gz && gz->size() < resp.body.size()) {
-        resp.body = std::move(*gz);
+      Body gz;
+      if (resp.shared_body && resp.shared_gzip) {
+        gz = resp.shared_gzip();
+      } else if (auto made = gzip_compress(*body)) {
+        gz = std::make_shared<const std::string>(std::move(*made));
+      }
+      if (gz && gz->size() < body->size()) {
+        body = std::move(gz);
         resp.headers.emplace_back("Content-Encoding", "gzip");
       }
     }
   }
-  // The body moves to the heap and MHD frees it: no copy of a large scrape. For HEAD, MHD sends
-  // the Content-Length of this body but not the body itself.
-  auto* body = new std::string(std::move(resp.body));
+  // MHD sends from the shared body and drops our reference when done: no copy of a large
+  // scrape. For HEAD, MHD sends the Content-Length of this body but not the body itself.
+  auto* hold = new Body(body);
   ResponsePtr r(MHD_create_response_from_buffer_with_free_callback_cls(
-      body->size(), body->data(), [](void* p) { delete static_cast<std::string*>(p); }, body));
+      body->size(), const_cast<char*>(body->data()), [](void* p) { delete static_cast<Body*>(p); },
+      hold));
   if (!r) {
-    delete body;
+    delete hold;
     log_.error("cannot create an HTTP response", {{"path", req.path}});
     return MHD_NO;
   }

@@ -26,6 +26,10 @@ struct HttpResponse {
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
   std::vector<std::pair<std::string, std::string>> headers;
+  // A body rendered once and shared by many responses (used instead of `body` when set), and
+  // how to get its gzip form, also made once, for clients that accept gzip.
+  std::shared_ptr<const std::string> shared_body;
+  std::function<std::shared_ptr<const std::string>()> shared_gzip;
 };
 
 // Called from the server's threads, concurrently: it must be thread-safe.

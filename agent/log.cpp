@@ -9,10 +9,14 @@ namespace {
 
 std::string_view level_name(LogLevel l) {
   switch (l) {
-    case LogLevel::debug: return "debug";
-    case LogLevel::info: return "info";
-    case LogLevel::warn: return "warn";
-    case LogLevel::error: return "error";
+    case LogLevel::debug:
+      return "debug";
+    case LogLevel::info:
+      return "info";
+    case LogLevel::warn:
+      return "warn";
+    case LogLevel::error:
+      return "error";
   }
   return "info";
 }
@@ -40,11 +44,21 @@ void append_json_string(std::string& out, std::string_view v) {
   out += '"';
   for (unsigned char c : v) {
     switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
+      case '"':
+        out += "\\\"";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
       default:
         if (c < 0x20) {
           char buf[8];
@@ -76,8 +90,8 @@ std::string now_rfc3339() {
 Result<LogLevel> parse_log_level(std::string_view text) {
   for (LogLevel l : {LogLevel::debug, LogLevel::info, LogLevel::warn, LogLevel::error})
     if (level_name(l) == text) return l;
-  return make_error(ErrorKind::bad_input,
-                    "invalid log level '" + std::string(text) + "'; valid: debug, info, warn, error");
+  return make_error(ErrorKind::bad_input, "invalid log level '" + std::string(text) +
+                                              "'; valid: debug, info, warn, error");
 }
 
 Result<LogFormat> parse_log_format(std::string_view text) {

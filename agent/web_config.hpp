@@ -27,7 +27,8 @@ struct WebConfig {
   std::map<std::string, std::string> basic_auth_users;  // user -> bcrypt hash
 };
 
-// Relative cert/key paths are taken relative to the web config file's folder, as exporter-toolkit does.
+// Relative cert/key paths are taken relative to the web config file's folder, as exporter-toolkit
+// does.
 Result<WebConfig> load_web_config(const std::filesystem::path& file);
 Result<WebConfig> parse_web_config(std::string_view yaml, const std::filesystem::path& file);
 

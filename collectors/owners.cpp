@@ -481,6 +481,7 @@ class OwnersCollector final : public Collector {
 
  private:
   static constexpr auto kRecheckUnknown = std::chrono::seconds(60);
+  static constexpr std::size_t kMaxFdDirs = 256;  // fds kept open for holders' fd directories
 
   struct Cached {
     std::vector<Holding> holders;
@@ -490,17 +491,37 @@ class OwnersCollector final : public Collector {
   // True when every cached holder still has the socket open at the same fd. Any change (a
   // worker exited, the service restarted) sends the socket back to the walk.
   bool still_held(int proc_fd, std::uint64_t inode, const Cached& c,
-                  std::chrono::steady_clock::time_point now) const {
+                  std::chrono::steady_clock::time_point now) {
     if (c.holders.empty()) return now - c.walked < kRecheckUnknown;
     char want[48];
     int n =
         std::snprintf(want, sizeof want, "socket:[%llu]", static_cast<unsigned long long>(inode));
     for (const Holding& h : c.holders) {
       char buf[64];
-      auto target = read_link_at(proc_fd, RelPath(h.pid).add("/fd/").add(h.fd).c_str(), buf);
-      if (!target || *target != std::string_view(want, static_cast<std::size_t>(n))) return false;
+      char fd_name[16];
+      auto [end, ec] = std::to_chars(fd_name, fd_name + sizeof fd_name - 1, h.fd);
+      *end = '\0';
+      int dir = fd_dir(proc_fd, h.pid);
+      auto target = dir >= 0
+                        ? read_link_at(dir, fd_name, buf)
+                        : read_link_at(proc_fd, RelPath(h.pid).add("/fd/").add(h.fd).c_str(), buf);
+      if (!target || *target != std::string_view(want, static_cast<std::size_t>(n))) {
+        fd_dirs_.erase(h.pid);  // the process may be gone: its directory is stale
+        return false;
+      }
     }
     return true;
+  }
+
+  // /proc/PID/fd of a holder, kept open between runs: verifying a holder is then one readlink
+  // of one path component. The open directory stays bound to that process, so when the pid is
+  // reused by another process the readlink fails instead of reading the newcomer's fds.
+  int fd_dir(int proc_fd, pid_t pid) {
+    if (auto it = fd_dirs_.find(pid); it != fd_dirs_.end()) return it->second.get();
+    if (fd_dirs_.size() >= kMaxFdDirs) return -1;  // many owners: fall back to full paths
+    UniqueFd dir = open_dir_at(proc_fd, RelPath(pid).add("/fd").c_str());
+    if (!dir) return -1;
+    return fd_dirs_.emplace(pid, std::move(dir)).first->second.get();
   }
 
   // Pids that held this socket before but not now: their details are dropped.
@@ -537,11 +558,14 @@ class OwnersCollector final : public Collector {
     }
     for (auto it = details_.begin(); it != details_.end();)
       it = live.count(it->first) ? std::next(it) : details_.erase(it);
+    for (auto it = fd_dirs_.begin(); it != fd_dirs_.end();)
+      it = live.count(it->first) ? std::next(it) : fd_dirs_.erase(it);
   }
 
   CollectorOptions options_;
   std::unordered_map<std::uint64_t, Cached> cache_;  // inode -> holders found earlier
   std::unordered_map<pid_t, Owner> details_;         // pid -> what owner shows about it
+  std::unordered_map<pid_t, UniqueFd> fd_dirs_;      // pid -> its open /proc/PID/fd
   UserNames users_;
   int last_unreadable_ = 0;
 };
