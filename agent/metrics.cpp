@@ -211,7 +211,8 @@ void add_finding_families(const Snapshot& snap, std::vector<MetricFamily>& out) 
 // each port of a wide range (10000-65535) would cost milliseconds per scrape.
 std::array<std::uint64_t, 4> count_range(const PortRange& range, const PortPlanner& planner,
                                          const Config& config, const Registry& registry,
-                                         const LiveState& live) {
+                                         const LiveState& live,
+                                         const std::vector<ArchivedPort>& archive) {
   std::vector<std::uint16_t> candidates;
   auto consider = [&](std::uint16_t port) {
     if (range.contains(port)) candidates.push_back(port);
@@ -219,7 +220,7 @@ std::array<std::uint64_t, 4> count_range(const PortRange& range, const PortPlann
   for (const Entry& e : registry.entries()) consider(e.key.port);
   for (const ListeningSocket& s : live.sockets) consider(s.port);
   for (std::uint16_t p : config.reserved) consider(p);
-  for (const ArchivedPort& a : registry.archive()) consider(a.key.port);
+  for (const ArchivedPort& a : archive) consider(a.key.port);
   std::sort(candidates.begin(), candidates.end());
   candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
 
@@ -263,8 +264,9 @@ void add_range_family(const Snapshot& snap, const Registry& registry,
                   MetricType::Gauge);
   if (snap.config) {
     PortPlanner planner(*snap.config, registry, snap.live, snap.taken_at);
+    const std::vector<ArchivedPort> archive = registry.archive();  // parsed once, not per type
     for (const ServiceType& t : snap.config->types) {
-      auto counts = count_range(t.range, planner, *snap.config, registry, snap.live);
+      auto counts = count_range(t.range, planner, *snap.config, registry, snap.live, archive);
       for (PortState st :
            {PortState::allocated, PortState::unregistered, PortState::unavailable, PortState::free})
         f.add({{"service_type", t.name}, {"state", std::string(to_string(st))}},

@@ -448,12 +448,13 @@ class OwnersCollector final : public Collector {
     const auto now = std::chrono::steady_clock::now();
     ProcessWalk walk;
     std::unordered_set<std::uint64_t> present;
+    std::unordered_map<pid_t, bool> verified;  // holder pid -> its check this run passed
     for (std::size_t i = 0; i < state.sockets.size(); ++i) {
       ListeningSocket& s = state.sockets[i];
       if (!in_scope(s) || s.inode == 0) continue;
       present.insert(s.inode);
       auto it = cache_.find(s.inode);
-      if (it != cache_.end() && still_held(proc.get(), s.inode, it->second, now)) {
+      if (it != cache_.end() && still_held(proc.get(), s.inode, it->second, now, verified)) {
         set_owners(proc.get(), it->second.holders, s);
       } else {
         walk.want(s.inode, i, s.netns);
@@ -465,7 +466,7 @@ class OwnersCollector final : public Collector {
       for (InodeSlot& slot : walk.slots()) {
         std::sort(slot.holders.begin(), slot.holders.end());
         for (pid_t pid : stale_pids(slot)) details_.erase(pid);  // may have exec'd or been reused
-        cache_[slot.inode] = {slot.holders, now};
+        cache_[slot.inode] = {slot.holders, now, now};
         for (std::size_t index : slot.sockets)
           set_owners(proc.get(), slot.holders, state.sockets[index]);
       }
@@ -481,36 +482,58 @@ class OwnersCollector final : public Collector {
 
  private:
   static constexpr auto kRecheckUnknown = std::chrono::seconds(60);
+  static constexpr auto kFullCheck = std::chrono::seconds(60);
   static constexpr std::size_t kMaxFdDirs = 256;  // fds kept open for holders' fd directories
 
   struct Cached {
     std::vector<Holding> holders;
-    std::chrono::steady_clock::time_point walked;
+    std::chrono::steady_clock::time_point walked;   // when the walk found them
+    std::chrono::steady_clock::time_point checked;  // when each was last checked on its own
   };
 
   // True when every cached holder still has the socket open at the same fd. Any change (a
   // worker exited, the service restarted) sends the socket back to the walk.
-  bool still_held(int proc_fd, std::uint64_t inode, const Cached& c,
-                  std::chrono::steady_clock::time_point now) {
+  // Whether the cached holders still hold the socket. A holder process is verified with one
+  // readlink per run (of the first of its sockets met), not one per socket: a server with 1,000
+  // listeners costs one check. Each socket is still checked on its own every kFullCheck, which
+  // catches a process that handed one socket on and closed its fd while keeping the others.
+  bool still_held(int proc_fd, std::uint64_t inode, Cached& c,
+                  std::chrono::steady_clock::time_point now,
+                  std::unordered_map<pid_t, bool>& verified) {
     if (c.holders.empty()) return now - c.walked < kRecheckUnknown;
-    char want[48];
-    int n =
-        std::snprintf(want, sizeof want, "socket:[%llu]", static_cast<unsigned long long>(inode));
+    const bool each = now - c.checked >= kFullCheck;
     for (const Holding& h : c.holders) {
-      char buf[64];
-      char fd_name[16];
-      auto [end, ec] = std::to_chars(fd_name, fd_name + sizeof fd_name - 1, h.fd);
-      *end = '\0';
-      int dir = fd_dir(proc_fd, h.pid);
-      auto target = dir >= 0
-                        ? read_link_at(dir, fd_name, buf)
-                        : read_link_at(proc_fd, RelPath(h.pid).add("/fd/").add(h.fd).c_str(), buf);
-      if (!target || *target != std::string_view(want, static_cast<std::size_t>(n))) {
+      if (!each) {
+        if (auto it = verified.find(h.pid); it != verified.end()) {
+          if (!it->second) return false;
+          continue;
+        }
+      }
+      bool ok = holds(proc_fd, h, inode);
+      if (!each) verified[h.pid] = ok;
+      if (!ok) {
         fd_dirs_.erase(h.pid);  // the process may be gone: its directory is stale
         return false;
       }
     }
+    if (each) c.checked = now;
     return true;
+  }
+
+  // One readlink: does the holder still have the socket at the same fd?
+  bool holds(int proc_fd, const Holding& h, std::uint64_t inode) {
+    char want[48];
+    int n =
+        std::snprintf(want, sizeof want, "socket:[%llu]", static_cast<unsigned long long>(inode));
+    char buf[64];
+    char fd_name[16];
+    auto [end, ec] = std::to_chars(fd_name, fd_name + sizeof fd_name - 1, h.fd);
+    *end = '\0';
+    int dir = fd_dir(proc_fd, h.pid);
+    auto target = dir >= 0
+                      ? read_link_at(dir, fd_name, buf)
+                      : read_link_at(proc_fd, RelPath(h.pid).add("/fd/").add(h.fd).c_str(), buf);
+    return target && *target == std::string_view(want, static_cast<std::size_t>(n));
   }
 
   // /proc/PID/fd of a holder, kept open between runs: verifying a holder is then one readlink
