@@ -1,5 +1,6 @@
 #include "agent/agent.hpp"
 
+#include <malloc.h>
 #include <poll.h>
 #include <signal.h>
 #include <sys/resource.h>
@@ -172,6 +173,8 @@ Result<UniqueFd> block_signals() {
 
 Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Config config) {
   Logger log(settings.log_level, settings.log_format);
+  // Two malloc arenas are enough for two server threads; more only keep freed renders resident.
+  ::mallopt(M_ARENA_MAX, 2);
   // Connections and the owners cache hold fds; the soft limit (often 1024) is only a default.
   if (rlimit lim{}; ::getrlimit(RLIMIT_NOFILE, &lim) == 0 && lim.rlim_cur < lim.rlim_max) {
     lim.rlim_cur = lim.rlim_max;

@@ -2,6 +2,7 @@
 // render (2,200 sockets: ~7 ms of serialisation), and its gzip form is made once too.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -25,6 +26,7 @@ class RenderCache {
   std::mutex mu_;  // held while rendering: requests for the same snapshot wait, not render twice
   std::shared_ptr<const Snapshot> snap_;
   Body body_, gzip_;
+  std::chrono::steady_clock::time_point last_trim_{};
 };
 
 }  // namespace portman::agent
