@@ -235,9 +235,16 @@ std::string render_landing_page(const Snapshot& snap, const BuildInfo& build,
   if (!snap.registry_valid)
     h += "<p class=\"warn\">The registry file on disk is invalid; the last good registry is in "
          "use.</p>\n";
-  if (snap.live.processes_unreadable > 0)
-    h += "<p class=\"warn\">" + std::to_string(snap.live.processes_unreadable) +
-         " processes could not be read (permissions): some owners are unknown.</p>\n";
+  // Unreadable processes matter only when a socket is left without its owner because of them.
+  std::size_t unknown = 0;
+  for (const auto& sock : snap.live.sockets) unknown += sock.owners.empty();
+  if (snap.live.processes_unreadable > 0 && unknown > 0) {
+    int n = snap.live.processes_unreadable;
+    h += "<p class=\"warn\">" + std::to_string(unknown) +
+         (unknown == 1 ? " socket has" : " sockets have") +
+         " no known owner: " + std::to_string(n) + (n == 1 ? " process" : " processes") +
+         " could not be read (permissions; see docs/security.md).</p>\n";
+  }
   h += "<p class=\"summary\">" + std::to_string(snap.live.sockets.size()) + " listening, " +
        std::to_string(registry.entries().size()) + " registered, " + std::to_string(unregistered) +
        " unregistered, " + std::to_string(snap.findings.size()) + " findings</p>\n";

@@ -194,3 +194,16 @@ TEST_CASE("a snapshot with no sockets, or nothing at all, renders", "[landing]")
   CHECK_THAT(bare, Catch::Contains("registry file on disk is invalid"));
   CHECK_THAT(bare, Catch::EndsWith("</html>\n"));
 }
+
+TEST_CASE("the page warns about unreadable processes only when a socket is left without an owner") {
+  Snapshot owned = snapshot("{}", {sock("0.0.0.0", 8080, "nginx", 1)});
+  owned.live.processes_unreadable = 3;
+  CHECK(render_landing_page(owned, {"1", "r"}, "/metrics").find("could not be read") ==
+        std::string::npos);
+  Snapshot orphan =
+      snapshot("{}", {sock("0.0.0.0", 8080, "nginx", 1), sock("0.0.0.0", 9000, "", 2)});
+  orphan.live.processes_unreadable = 3;
+  CHECK(render_landing_page(orphan, {"1", "r"}, "/metrics")
+            .find("1 socket has no known owner: 3 processes could not be read") !=
+        std::string::npos);
+}
