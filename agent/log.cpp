@@ -1,5 +1,7 @@
 #include "agent/log.hpp"
 
+#include "libportman/json_writer.hpp"
+
 #include <chrono>
 #include <cstdio>
 #include <ctime>
@@ -36,38 +38,6 @@ void append_logfmt_value(std::string& out, std::string_view v) {
       continue;
     }
     out += c;
-  }
-  out += '"';
-}
-
-void append_json_string(std::string& out, std::string_view v) {
-  out += '"';
-  for (unsigned char c : v) {
-    switch (c) {
-      case '"':
-        out += "\\\"";
-        break;
-      case '\\':
-        out += "\\\\";
-        break;
-      case '\n':
-        out += "\\n";
-        break;
-      case '\t':
-        out += "\\t";
-        break;
-      case '\r':
-        out += "\\r";
-        break;
-      default:
-        if (c < 0x20) {
-          char buf[8];
-          std::snprintf(buf, sizeof buf, "\\u%04x", c);
-          out += buf;
-        } else {
-          out += static_cast<char>(c);
-        }
-    }
   }
   out += '"';
 }

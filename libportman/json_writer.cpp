@@ -122,7 +122,7 @@ JsonWriter& JsonWriter::raw(std::string_view json) {
   return *this;
 }
 
-void JsonWriter::string(std::string_view s) {
+void append_json_string(std::string& out_, std::string_view s) {
   out_ += '"';
   size_t i = 0;
   while (i < s.size()) {
@@ -175,6 +175,10 @@ void JsonWriter::string(std::string_view s) {
     }
   }
   out_ += '"';
+}
+
+void JsonWriter::string(std::string_view s) {
+  append_json_string(out_, s);
 }
 
 }  // namespace portman

@@ -11,6 +11,9 @@
 
 namespace portman {
 
+// Appends `s` as a JSON string literal (quotes, escapes, U+FFFD for invalid UTF-8).
+void append_json_string(std::string& out, std::string_view s);
+
 class JsonWriter {
  public:
   explicit JsonWriter(std::string& out) : out_(out) {}
