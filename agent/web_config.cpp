@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "libportman/unique_fd.hpp"
+#include "libportman/whole_file.hpp"
 
 namespace portman::agent {
 namespace {
@@ -88,22 +89,6 @@ class Reader {
   std::string source_;
 };
 
-Result<std::string> read_small_file(const std::filesystem::path& path) {
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) return make_error(ErrorKind::io, std::strerror(errno));
-  std::string out;
-  char buf[8192];
-  for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) return make_error(ErrorKind::io, std::strerror(errno));
-    if (n == 0) break;
-    out.append(buf, static_cast<std::size_t>(n));
-    if (out.size() > kMaxPemBytes) return make_error(ErrorKind::io, "larger than 1 MiB");
-  }
-  return out;
-}
-
 struct CredentialsFree {
   void operator()(gnutls_certificate_credentials_t c) const {
     gnutls_certificate_free_credentials(c);
@@ -139,9 +124,8 @@ Result<std::string> read_pem(const Reader& r, const YAML::Node& value, const std
   if (s->empty()) return r.error(value, key + ": empty path");
   std::filesystem::path p(*s);
   if (p.is_relative()) p = base / p;
-  auto text = read_small_file(p);
-  if (!text)
-    return r.error(value, key + ": cannot read '" + p.string() + "': " + text.error().message);
+  auto text = read_whole_file(p, kMaxPemBytes);
+  if (!text) return r.error(value, key + ": " + text.error().message);
   path_out = p.string();
   return std::move(*text);
 }
@@ -266,10 +250,8 @@ Result<WebConfig> parse_web_config(std::string_view yaml, const std::filesystem:
 }
 
 Result<WebConfig> load_web_config(const std::filesystem::path& file) {
-  auto text = read_small_file(file);
-  if (!text)
-    return make_error(ErrorKind::invalid_data,
-                      "cannot read web config '" + file.string() + "': " + text.error().message);
+  auto text = read_whole_file(file, kMaxPemBytes);
+  if (!text) return make_error(ErrorKind::invalid_data, "web config: " + text.error().message);
   return parse_web_config(*text, file);
 }
 

@@ -1,6 +1,7 @@
 // portman allocate NAME: choose a port and write it, under one lock, so that concurrent
 // allocations never hand out the same port. The port alone goes to stdout for scripts.
 #include <chrono>
+#include <cstdlib>
 #include <iostream>
 
 #include "cli/commands.hpp"
@@ -15,6 +16,20 @@ struct AllocateOptions {
   std::string process, bind;
   bool udp = false, json = false;
 };
+
+// The old scripts' PORT_CONFLICT_ACTION, for `allocate -p` on a registered port. `alert` (their
+// "warn and go on") cannot give one port two entries, so it refuses like `block`.
+enum class ConflictAction { block, auto_reassign };
+
+Result<ConflictAction> conflict_action_from_env() {
+  const char* env = std::getenv("PORT_CONFLICT_ACTION");
+  std::string_view v = env ? env : "";
+  if (v.empty() || v == "block" || v == "alert") return ConflictAction::block;
+  if (v == "auto-reassign") return ConflictAction::auto_reassign;
+  return make_error(ErrorKind::bad_input, "PORT_CONFLICT_ACTION='" + std::string(v) +
+                                              "' is not one of block (the default), "
+                                              "auto-reassign, alert");
+}
 
 Result<int> run_allocate(const Context& ctx, const AllocateOptions& o) {
   if (o.name.empty()) return make_error(ErrorKind::bad_input, "NAME must not be empty");
@@ -38,6 +53,7 @@ Result<int> run_allocate(const Context& ctx, const AllocateOptions& o) {
     auto key = port_key(o.port, o.udp);
     if (!key) return key.error();
     wanted = *key;
+    proto = key->protocol;  // "-p 5353/udp" as well as "-p 5353 --udp"
     if (!type)
       type = ctx.config.type_of_port(key->port);  // -p alone: the type whose range holds it
   }
@@ -46,18 +62,15 @@ Result<int> run_allocate(const Context& ctx, const AllocateOptions& o) {
     return make_error(ErrorKind::bad_input,
                       "give -t TYPE or -p PORT; types: " + ctx.config.type_names());
 
+  auto conflict_action = conflict_action_from_env();
+  if (!conflict_action) return conflict_action.error();
+  const bool created = registry_missing(ctx);
+
   PortKey chosen{};
+  std::string reassigned_from;
   Status st = change_registry(ctx, [&](Registry& registry) -> Result<bool> {
-    if (wanted) {
-      if (const Entry* e = registry.find(*wanted))
-        return make_error(ErrorKind::refused,
-                          "port " + registry_key(*wanted) + " is already registered to '" +
-                              e->service + "' (owner " + (e->owner.empty() ? "unknown" : e->owner) +
-                              ", status " + e->status + "); see: portman check " +
-                              std::to_string(wanted->port));
-      chosen = *wanted;
-    } else {
-      // The socket scan happens under the lock: the choice and the write are one step.
+    // The socket scan happens under the lock: the choice and the write are one step.
+    auto first_free = [&]() -> Result<PortKey> {
       LiveState live = scan_live(ctx, ScanScope{std::nullopt, false});
       for (const auto& r : live.runs)
         if (!r.success)
@@ -72,7 +85,39 @@ Result<int> run_allocate(const Context& ctx, const AllocateOptions& o) {
                                                   " (registered, listening, reserved or in "
                                                   "quarantine); see: portman suggest -t " +
                                                   type->name);
-      chosen = {ports.front(), proto};
+      return PortKey{ports.front(), proto};
+    };
+    if (wanted) {
+      if (const Entry* e = registry.find(*wanted)) {
+        std::string taken = "port " + registry_key(*wanted) + " is already registered to '" +
+                            e->service + "' (owner " + (e->owner.empty() ? "unknown" : e->owner) +
+                            ", status " + e->status + ")";
+        if (!type)
+          return make_error(ErrorKind::refused,
+                            taken +
+                                "; no type's range holds it, so give -t TYPE to be offered "
+                                "a free port; see: portman check " +
+                                registry_key(*wanted));
+        auto next = first_free();
+        if (!next) {
+          if (next.error().kind != ErrorKind::refused) return next.error();
+          return make_error(ErrorKind::refused, taken + "; " + next.error().message);
+        }
+        if (*conflict_action != ConflictAction::auto_reassign)
+          return make_error(ErrorKind::refused,
+                            taken + "; the next free " + type->name + " port is " +
+                                registry_key(*next) + " (portman allocate " + o.name + " -p " +
+                                registry_key(*next) +
+                                ", or PORT_CONFLICT_ACTION=auto-reassign to take it)");
+        reassigned_from = taken;
+        chosen = *next;
+      } else {
+        chosen = *wanted;
+      }
+    } else {
+      auto next = first_free();
+      if (!next) return next.error();
+      chosen = *next;
     }
     Json entry = Json::object();
     entry["service"] = o.name;
@@ -98,6 +143,12 @@ Result<int> run_allocate(const Context& ctx, const AllocateOptions& o) {
   } else {
     std::cout << chosen.port << "\n";
   }
+  if (created)
+    std::cerr << "created registry " << ctx.registry.string() << " (from " << ctx.registry_origin
+              << ")\n";
+  if (!reassigned_from.empty())
+    std::cerr << reassigned_from << "; PORT_CONFLICT_ACTION=auto-reassign: took "
+              << registry_key(chosen) << ", the first free " << type->name << " port, instead\n";
   std::cerr << "allocated " << registry_key(chosen) << " to " << o.name << " (" << o.env
             << (type ? ", " + type->name : std::string()) << ") in " << ctx.registry.string()
             << "\n";
@@ -119,7 +170,9 @@ void add_allocate_command(CLI::App& app, Action& action) {
   cmd->add_option("-e,--env", o->env, "Environment (default production)");
   cmd->add_option("-o,--owner", o->owner, "Owner (default unknown)");
   cmd->add_option("-d,--desc", o->description, "Description");
-  cmd->add_option("-p,--port", o->port, "This port, also when it already listens unregistered");
+  cmd->add_option("-p,--port", o->port,
+                  "This port (3000, 5353/udp), also when it already listens unregistered; when it "
+                  "is registered: refused, or see PORT_CONFLICT_ACTION");
   cmd->add_flag("--udp", o->udp, "A UDP port");
   cmd->add_option("--url", o->url, "URL of the service");
   cmd->add_option("--process", o->process, "Process name expected to listen (owner check)");
@@ -128,6 +181,8 @@ void add_allocate_command(CLI::App& app, Action& action) {
   cmd->add_flag("--json", o->json, "Print the new entry as JSON");
   cmd->footer(
       "The port alone is printed on stdout; the summary goes to stderr.\n"
+      "PORT_CONFLICT_ACTION=auto-reassign: -p on a registered port takes the type's first free "
+      "port instead (default block: refused, naming it).\n"
       "Examples:\n  PORT=$(portman allocate my-api -t api -o louis)\n"
       "  portman allocate my-service -p 8085       # register a running service\n"
       "  portman allocate dns-cache -p 5353 --udp --bind 127.0.0.1");

@@ -1,6 +1,7 @@
 // portman check PORT: the registry entry, every socket on the port with its owner, the findings,
 // and a verdict with advice. Only the sockets of that port are attributed: a fraction of a scan.
 #include <iostream>
+#include <optional>
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
@@ -37,6 +38,33 @@ std::string advice(Verdict v, PortKey key) {
   return {};
 }
 
+bool explicit_protocol(const CheckOptions& o) {
+  return o.udp || o.port.find('/') != std::string::npos;
+}
+
+struct OtherProtocol {
+  PortKey key;
+  bool registered = false, listening = false;
+};
+
+std::optional<OtherProtocol> look_at_other_protocol(const Context& ctx, const Registry& registry,
+                                                    PortKey key) {
+  OtherProtocol other{{key.port, Protocol::udp}};
+  other.registered = registry.find(other.key) != nullptr;
+  other.listening = !scan_live(ctx, ScanScope{other.key, false}).sockets.empty();
+  if (!other.registered && !other.listening) return std::nullopt;
+  return other;
+}
+
+std::string other_protocol_note(const OtherProtocol& o) {
+  std::string k = registry_key(o.key);
+  std::string what = o.registered && o.listening ? "is registered and listening"
+                     : o.registered              ? "is registered"
+                                                 : "is listening";
+  return "note: nothing on " + std::to_string(o.key.port) + "/tcp, but " + k + " " + what +
+         "; ask with: portman check " + k;
+}
+
 Result<int> run_check(const Context& ctx, const CheckOptions& o) {
   auto key = port_key(o.port, o.udp);
   if (!key) return key.error();
@@ -50,6 +78,11 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
   bool listening = !live.sockets.empty();
   Verdict verdict = verdict_for(entry, listening, findings);
   int code = verdict == Verdict::ok ? 0 : 1;
+  // `check 5353` on a host where only 5353/udp exists: the seed had no protocols, so say where
+  // the port is in use rather than call it free.
+  std::optional<OtherProtocol> other;
+  if (verdict == Verdict::free && !explicit_protocol(o))
+    other = look_at_other_protocol(ctx, *registry, *key);
 
   if (o.json) {
     Json sockets = Json::array();
@@ -68,9 +101,11 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
     }
     Json found = Json::array();
     for (const auto& f : findings) found.push_back(finding_json(f));
+    // `open` is the seed's name for `listening`; scripts doing `jq .open` keep working.
     Json out = {{"port", key->port},
                 {"protocol", std::string(to_string(key->protocol))},
                 {"registered", entry != nullptr},
+                {"open", listening},
                 {"listening", listening},
                 {"allocation", entry ? entry->json : Json(nullptr)},
                 {"sockets", std::move(sockets)},
@@ -78,6 +113,11 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
                 {"verdict", std::string(to_string(verdict))}};
     for (const auto& r : live.runs)
       if (!r.success) out["collector_errors"][r.collector] = r.error;
+    if (other)
+      out["other_protocol"] = {{"protocol", std::string(to_string(other->key.protocol))},
+                               {"registered", other->registered},
+                               {"listening", other->listening}};
+    if (other) std::cerr << other_protocol_note(*other) << "\n";
     std::cout << out.dump(2) << "\n";
     return code;
   }
@@ -129,6 +169,7 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
   std::string v(to_string(verdict));
   std::cout << "\nVerdict: " << (code == 0 ? style.green(v) : style.red(v)) << " — "
             << advice(verdict, *key) << "\n";
+  if (other) std::cout << style.yellow(other_protocol_note(*other)) << "\n";
   return code;
 }
 
@@ -137,13 +178,13 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
 void add_check_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<CheckOptions>();
   auto* cmd = app.add_subcommand("check", "Check one port: registry, sockets, owners, verdict");
-  cmd->add_option("port", o->port, "The port (1-65535)")->required();
+  cmd->add_option("port", o->port, "The port: 3000, 3000/tcp or 5353/udp")->required();
   cmd->add_flag("--udp", o->udp, "The UDP port rather than TCP");
   cmd->add_flag("--json,-j", o->json,
-                "JSON: port, registered, listening, sockets, findings, verdict");
+                "JSON: port, registered, open (= listening), sockets, findings, verdict");
   cmd->footer(
       "Exit status: 0 when registered, listening and without findings; 1 otherwise.\n"
-      "Examples:\n  portman check 3000\n  portman check 53 --udp\n  portman check 8080 --json");
+      "Examples:\n  portman check 3000\n  portman check 53/udp\n  portman check 8080 --json");
   cmd->callback([o, &action] { action = [o](const Context& ctx) { return run_check(ctx, *o); }; });
 }
 

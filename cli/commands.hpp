@@ -25,7 +25,16 @@ void add_agent_command(CLI::App& app, Action& action);
 
 // Helpers the commands share.
 Result<PortKey> port_key(const std::string& port, bool udp);
+// A missing file reads as an empty registry, and says so on stderr: a typo in the path must
+// not look like an empty registry.
 Result<Registry> read_registry(const Context& ctx);
+// "registry FILE (from ORIGIN) does not exist", for the commands that report it their own way.
+std::string missing_registry_message(const Context& ctx);
+bool registry_missing(const Context& ctx);
+// "port 5353/tcp is not registered", naming the other protocol's entry when there is one (the
+// seed's users type 5353 for 5353/udp), else the missing registry, else `next` (what to do).
+Error not_registered(const Context& ctx, const Registry& registry, PortKey key,
+                     std::string_view next);
 LiveState scan_live(const Context& ctx, const ScanScope& scope);
 // Locks the registry, loads it and calls `change`; saves only if it returns true. A refused
 // change (an Error, or false) leaves the file untouched.

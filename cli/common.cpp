@@ -1,5 +1,9 @@
+#include <sys/stat.h>
+
 #include <algorithm>
+#include <cerrno>
 #include <chrono>
+#include <iostream>
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
@@ -9,13 +13,59 @@
 namespace portman::cli {
 
 Result<PortKey> port_key(const std::string& port, bool udp) {
-  auto p = parse_port(port);
+  // "5353/udp" as `scan` prints it, "80/tcp", or a bare number with --udp deciding.
+  std::string_view number = port;
+  std::optional<Protocol> suffix;
+  if (auto slash = number.find('/'); slash != std::string_view::npos) {
+    std::string_view proto = number.substr(slash + 1);
+    if (proto == "tcp")
+      suffix = Protocol::tcp;
+    else if (proto == "udp")
+      suffix = Protocol::udp;
+    else
+      return make_error(ErrorKind::bad_input, "invalid port '" + port +
+                                                  "': the protocol after / must be tcp or udp "
+                                                  "(e.g. 5353/udp)");
+    number = number.substr(0, slash);
+  }
+  auto p = parse_port(number);
   if (!p) return p.error();
-  return PortKey{*p, udp ? Protocol::udp : Protocol::tcp};
+  if (suffix == Protocol::tcp && udp)
+    return make_error(ErrorKind::bad_input,
+                      "port '" + port + "' says tcp but --udp was given; give one of them");
+  Protocol protocol = suffix.value_or(udp ? Protocol::udp : Protocol::tcp);
+  return PortKey{*p, protocol};
+}
+
+bool registry_missing(const Context& ctx) {
+  struct stat st {};
+  return ::stat(ctx.registry.c_str(), &st) != 0 && errno == ENOENT;
+}
+
+std::string missing_registry_message(const Context& ctx) {
+  return "registry " + ctx.registry.string() + " (from " + ctx.registry_origin + ") does not exist";
 }
 
 Result<Registry> read_registry(const Context& ctx) {
-  return load_registry(ctx.registry);
+  auto registry = load_registry(ctx.registry);
+  if (registry && registry_missing(ctx))
+    std::cerr << "portman: warning: " << missing_registry_message(ctx)
+              << "; reading it as empty ('portman allocate' creates it)\n";
+  return registry;
+}
+
+Error not_registered(const Context& ctx, const Registry& registry, PortKey key,
+                     std::string_view next) {
+  std::string msg = "port " + registry_key(key) + " is not registered";
+  PortKey other{key.port, key.protocol == Protocol::tcp ? Protocol::udp : Protocol::tcp};
+  if (const Entry* e = registry.find(other))
+    msg += "; " + registry_key(other) + " is (" + e->service + "): give " + registry_key(other) +
+           (other.protocol == Protocol::udp ? " or --udp" : "");
+  else if (registry_missing(ctx))
+    msg += ": " + missing_registry_message(ctx);
+  else if (!next.empty())
+    msg += "; " + std::string(next);
+  return make_error(ErrorKind::refused, msg);
 }
 
 LiveState scan_live(const Context& ctx, const ScanScope& scope) {

@@ -11,7 +11,9 @@ Result<Context> make_context(const GlobalOptions& global) {
   if (!config) return config.error();
   Context ctx;
   ctx.config = std::move(*config);
-  ctx.registry = resolve_registry_path(global.registry, ctx.config);
+  auto location = resolve_registry_location(global.registry, ctx.config);
+  ctx.registry = std::move(location.path);
+  ctx.registry_origin = std::move(location.origin);
   ctx.global = global;
   ctx.collectors.procfs = global.procfs.value_or("/proc");
   const char* no_color = std::getenv("NO_COLOR");

@@ -24,6 +24,7 @@ struct Context {
   GlobalOptions global;  // as given, for the agent's reloads
   Config config;
   std::filesystem::path registry;
+  std::string registry_origin;  // how the path was chosen: "--registry", "$PORT_REGISTRY_PATH", ...
   CollectorOptions collectors;
   bool color = false;
 };

@@ -1,9 +1,11 @@
 // portman list: the registry, filtered, as lines, groups, CSV or JSON.
+#include <algorithm>
 #include <iostream>
 #include <map>
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
+#include "libportman/registry_ranges.hpp"
 #include "libportman/report.hpp"
 
 namespace portman::cli {
@@ -23,16 +25,44 @@ std::string or_unknown(const std::string& s) {
   return s.empty() ? "Unknown" : s;
 }
 
+// A filter takes any value the registry holds (the old scripts' users have their own, such as
+// `-e qa`), and refuses only one that is neither configured nor present, naming both lists.
+Status filter_value(std::string_view what, const std::string& value,
+                    const std::vector<std::string>& configured, const Registry& registry,
+                    std::string Entry::*field) {
+  if (value.empty() || std::find(configured.begin(), configured.end(), value) != configured.end())
+    return {};
+  std::vector<std::string> present;
+  for (const Entry& e : registry.entries()) {
+    const std::string& v = e.*field;
+    if (v == value) return {};
+    if (!v.empty() && std::find(configured.begin(), configured.end(), v) == configured.end() &&
+        std::find(present.begin(), present.end(), v) == present.end())
+      present.push_back(v);
+  }
+  auto join = [](const std::vector<std::string>& list) {
+    std::string out;
+    for (const auto& v : list) out += (out.empty() ? "" : ", ") + v;
+    return out.empty() ? std::string("none") : out;
+  };
+  return make_error(ErrorKind::bad_input, "unknown " + std::string(what) + " '" + value +
+                                              "'; configured: " + join(configured) +
+                                              "; also in the registry: " + join(present));
+}
+
 Result<int> run_list(const Context& ctx, const ListOptions& o) {
   auto type_opt = type_option(ctx.config, o.type);
   if (!type_opt) return type_opt.error();
   const ServiceType* type = *type_opt;
-  if (!o.env.empty())
-    if (auto st = one_of("environment", o.env, ctx.config.environments); !st) return st.error();
-  if (!o.status.empty())
-    if (auto st = one_of("status", o.status, ctx.config.statuses); !st) return st.error();
   auto registry = read_registry(ctx);
   if (!registry) return registry.error();
+  if (auto st = filter_value("environment", o.env, ctx.config.environments, *registry,
+                             &Entry::environment);
+      !st)
+    return st.error();
+  if (auto st = filter_value("status", o.status, ctx.config.statuses, *registry, &Entry::status);
+      !st)
+    return st.error();
 
   std::vector<const Entry*> shown;
   for (const Entry& e : registry->entries()) {
@@ -77,14 +107,22 @@ Result<int> run_list(const Context& ctx, const ListOptions& o) {
     return 0;
   }
   if (o.ranges) {
-    for (const ServiceType& t : ctx.config.types) {
-      std::cout << style.bold(t.range.to_string() + "  " + t.description) << "\n";
+    // The file's own reserved_ranges when it has them (the old scripts' grouping), else the
+    // configured types.
+    std::vector<NamedRange> groups = file_ranges(*registry).ranges;
+    if (groups.empty())
+      for (const ServiceType& t : ctx.config.types)
+        groups.push_back({t.range.to_string(), t.range, t.description});
+    for (const NamedRange& g : groups) {
+      std::cout << style.bold(g.key + "  " + g.name) << "\n";
       for (const Entry* e : shown)
-        if (t.range.contains(e->key.port)) std::cout << line(*e);
+        if (g.range.contains(e->key.port)) std::cout << line(*e);
     }
     bool header = false;
     for (const Entry* e : shown) {
-      if (ctx.config.type_of_port(e->key.port)) continue;
+      if (std::any_of(groups.begin(), groups.end(),
+                      [&](const NamedRange& g) { return g.range.contains(e->key.port); }))
+        continue;
       if (!header) std::cout << style.bold("Unassigned") << "\n";
       header = true;
       std::cout << line(*e);
@@ -118,7 +156,9 @@ void add_list_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<ListOptions>();
   auto* cmd = app.add_subcommand("list", "List the registered ports");
   cmd->add_flag("-d,--details", o->details, "Group by environment, with status, owner and URL");
-  cmd->add_flag("-r,--ranges", o->ranges, "Group by type range; the rest under Unassigned");
+  cmd->add_flag("-r,--ranges", o->ranges,
+                "Group by the registry's reserved_ranges (else the types' ranges); the rest under "
+                "Unassigned");
   cmd->add_flag("-c,--csv", o->csv, "CSV (RFC 4180) with the header Port,Service,Status,...");
   cmd->add_option("-e,--env", o->env, "Only this environment");
   cmd->add_option("-t,--type", o->type, "Only this service type (name or alias)");

@@ -14,12 +14,12 @@ struct ReleaseOptions {
 Result<int> run_release(const Context& ctx, const ReleaseOptions& o) {
   auto key = port_key(o.port, o.udp);
   if (!key) return key.error();
+  // Refused before the lock, so that a mistyped path leaves no folder or lock file behind.
+  if (registry_missing(ctx)) return not_registered(ctx, Registry(), *key, {});
   std::string service;
   Status st = change_registry(ctx, [&](Registry& registry) -> Result<bool> {
     const Entry* e = registry.find(*key);
-    if (!e)
-      return make_error(ErrorKind::refused,
-                        "port " + registry_key(*key) + " is not registered; nothing to release");
+    if (!e) return not_registered(ctx, registry, *key, "nothing to release");
     service = e->service;
     if (!o.force) {
       LiveState live = scan_live(ctx, ScanScope{*key, true});
@@ -55,11 +55,11 @@ Result<int> run_release(const Context& ctx, const ReleaseOptions& o) {
 void add_release_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<ReleaseOptions>();
   auto* cmd = app.add_subcommand("release", "Archive a port's entry (refused while it listens)");
-  cmd->add_option("port", o->port, "The port (1-65535)")->required();
+  cmd->add_option("port", o->port, "The port: 3000, 3000/tcp or 5353/udp")->required();
   cmd->add_flag("--udp", o->udp, "The UDP entry");
   cmd->add_flag("-f,--force", o->force, "Release even though the port still listens");
   cmd->add_flag("--json", o->json, "Print what was released as JSON");
-  cmd->footer("Examples:\n  portman release 8085\n  portman release 5353 --udp --force");
+  cmd->footer("Examples:\n  portman release 8085\n  portman release 5353/udp --force");
   cmd->callback(
       [o, &action] { action = [o](const Context& ctx) { return run_release(ctx, *o); }; });
 }

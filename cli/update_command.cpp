@@ -15,15 +15,15 @@ struct UpdateOptions {
 Result<int> run_update(const Context& ctx, const UpdateOptions& o) {
   auto key = port_key(o.port, o.udp);
   if (!key) return key.error();
+  // Refused before the lock, so that a mistyped path leaves no folder or lock file behind.
+  if (registry_missing(ctx)) return not_registered(ctx, Registry(), *key, {});
   if (auto st = one_of("status", o.status, ctx.config.statuses); !st) return st.error();
   if (auto st = check_text("--note", o.note); !st) return st.error();
   Json after;
   Status st = change_registry(ctx, [&](Registry& registry) -> Result<bool> {
     if (!registry.find(*key))
-      return make_error(ErrorKind::refused, "port " + registry_key(*key) +
-                                                " is not registered; register it first: portman "
-                                                "allocate NAME -p " +
-                                                std::to_string(key->port));
+      return not_registered(ctx, registry, *key,
+                            "register it first: portman allocate NAME -p " + registry_key(*key));
     registry.set_status(*key, o.status, o.has_note ? std::optional(o.note) : std::nullopt,
                         now_timestamp());
     after = entry_json(*registry.find(*key));
@@ -40,7 +40,7 @@ Result<int> run_update(const Context& ctx, const UpdateOptions& o) {
 void add_update_command(CLI::App& app, Action& action) {
   auto o = std::make_shared<UpdateOptions>();
   auto* cmd = app.add_subcommand("update", "Set a registered port's status");
-  cmd->add_option("port", o->port, "The port (1-65535)")->required();
+  cmd->add_option("port", o->port, "The port: 3000, 3000/tcp or 5353/udp")->required();
   cmd->add_option("status", o->status, "New status (see statuses in portman.yml)")->required();
   auto* note = cmd->add_option("-n,--note", o->note, "A note, kept in the entry's notes");
   cmd->add_flag("--udp", o->udp, "The UDP entry");

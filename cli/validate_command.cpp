@@ -79,7 +79,12 @@ std::vector<Problem> check_ephemeral(const Context& ctx) {
 Result<int> run_validate(const Context& ctx, const ValidateOptions& o) {
   std::vector<Problem> problems = check_ephemeral(ctx);
   auto registry = read_registry(ctx);
-  if (!registry) {
+  if (registry && registry_missing(ctx)) {
+    // A typo in the path must not pass for an empty registry.
+    problems.push_back({true, ctx.registry.string(),
+                        "does not exist (the path came from " + ctx.registry_origin +
+                            "); 'portman allocate' creates it"});
+  } else if (!registry) {
     problems.push_back({true, ctx.registry.string(), registry.error().message});
   } else {
     auto more = check_entries(ctx, *registry);

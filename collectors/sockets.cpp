@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -12,6 +13,7 @@
 #include "collectors/proc_net.hpp"
 #include "collectors/sock_diag.hpp"
 #include "libportman/unique_fd.hpp"
+#include "libportman/whole_file.hpp"
 
 namespace portman {
 namespace {
@@ -36,27 +38,8 @@ bool netlink_unavailable(int err) {
   }
 }
 
-// Whole file, read with read(2): /proc files report size 0, so no stat-based sizing.
-Result<std::string> read_file(const fs::path& path, int& err) {
-  err = 0;
-  UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    err = errno;
-    return make_error(ErrorKind::io, "cannot open " + path.string() + ": " + std::strerror(err));
-  }
-  std::string text;
-  char buf[64 * 1024];
-  for (;;) {
-    const ssize_t n = ::read(fd.get(), buf, sizeof buf);
-    if (n == 0) return text;
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      err = errno;
-      return make_error(ErrorKind::io, "cannot read " + path.string() + ": " + std::strerror(err));
-    }
-    text.append(buf, static_cast<std::size_t>(n));
-  }
-}
+// /proc/net/tcp is 150 bytes a socket: room for a million.
+constexpr std::size_t kProcNetMaxBytes = 256u << 20;
 
 Status read_proc_net(const fs::path& procfs, const ScanScope& scope,
                      std::vector<ListeningSocket>& out) {
@@ -76,7 +59,7 @@ Status read_proc_net(const fs::path& procfs, const ScanScope& scope,
     if (scope.only && scope.only->protocol != t.proto) continue;
     const fs::path path = procfs / "net" / t.name;
     int err = 0;
-    auto text = read_file(path, err);
+    auto text = read_whole_file(path, kProcNetMaxBytes, &err);
     if (!text) {
       if (err == ENOENT && t.family == Family::ipv6) continue;  // IPv6 disabled
       return text.error();
@@ -106,6 +89,21 @@ bool is_real_proc(const fs::path& procfs) {
   while (p.size() > 1 && p.back() == '/') p.pop_back();
   return p == "/proc";
 }
+
+}  // namespace
+
+std::optional<std::pair<std::uint16_t, std::uint16_t>> read_ephemeral_ports(
+    const fs::path& procfs) {
+  auto text = read_whole_file(procfs / "sys/net/ipv4/ip_local_port_range", 4096);
+  if (!text) return std::nullopt;
+  unsigned first = 0, last = 0;
+  if (std::sscanf(text->c_str(), "%u %u", &first, &last) != 2 || first == 0 || last > 65535 ||
+      first > last)
+    return std::nullopt;
+  return std::pair{static_cast<std::uint16_t>(first), static_cast<std::uint16_t>(last)};
+}
+
+namespace {
 
 class SocketsCollector final : public Collector {
  public:
@@ -144,6 +142,7 @@ class SocketsCollector final : public Collector {
       state.sockets.push_back(std::move(s));
     }
     state.socket_source = used;
+    state.ephemeral_ports = read_ephemeral_ports(options_.procfs);
     return {};
   }
 

@@ -83,6 +83,12 @@ bool IgnoreRules::port_ignored(std::uint16_t port) const {
                      [&](const PortRange& r) { return r.contains(port); });
 }
 
+bool IgnoreRules::ephemeral_client(const ListeningSocket& s, const LiveState& live) const {
+  if (!ephemeral_udp || s.protocol != Protocol::udp || !s.wildcard() || !live.ephemeral_ports)
+    return false;
+  return s.port >= live.ephemeral_ports->first && s.port <= live.ephemeral_ports->second;
+}
+
 bool IgnoreRules::ignores(const ListeningSocket& s) const {
   if (port_ignored(s.port)) return true;
   for (const auto& a : addresses)
@@ -305,7 +311,16 @@ Status read_types(const Reader& r, const YAML::Node& n, Config& c) {
 }
 
 Status read_ignore(const Reader& r, const YAML::Node& n, IgnoreRules& ig) {
-  if (auto st = r.known_keys(n, "ignore", {"ports", "addresses", "processes"}); !st) return st;
+  if (auto st = r.known_keys(n, "ignore", {"ports", "addresses", "processes", "ephemeral_udp"});
+      !st)
+    return st;
+  if (const auto& v = n["ephemeral_udp"]) {
+    auto s = r.scalar(v, "ignore.ephemeral_udp");
+    if (!s) return s.error();
+    if (*s != "true" && *s != "false")
+      return r.error(v, "ignore.ephemeral_udp: expected true or false");
+    ig.ephemeral_udp = *s == "true";
+  }
   if (const auto& ports = n["ports"]) {
     if (!ports.IsSequence())
       return r.error(ports, "ignore.ports: expected a list of ports or ranges");
@@ -496,21 +511,31 @@ Result<Config> load_config(const std::optional<std::string>& explicit_path) {
   return parse_config(text.str(), path);
 }
 
-std::filesystem::path resolve_registry_path(const std::optional<std::string>& flag,
-                                            const Config& config) {
-  if (flag) return *flag;
-  if (const char* env = std::getenv("PORT_REGISTRY_PATH"); env && *env) return env;
-  if (config.registry) return *config.registry;
-  if (::geteuid() == 0) return "/var/lib/portman/port_registry.json";
+RegistryLocation resolve_registry_location(const std::optional<std::string>& flag,
+                                           const Config& config) {
+  if (flag) return {*flag, "--registry"};
+  if (const char* env = std::getenv("PORT_REGISTRY_PATH"); env && *env)
+    return {env, "$PORT_REGISTRY_PATH"};
+  if (config.registry) return {*config.registry, "registry: in " + config.source};
+  if (::geteuid() == 0) return {"/var/lib/portman/port_registry.json", "the default for root"};
   std::filesystem::path state;
+  std::string origin;
   if (const char* xdg = std::getenv("XDG_STATE_HOME"); xdg && *xdg) {
     state = xdg;
+    origin = "the default under $XDG_STATE_HOME";
   } else if (const char* home = std::getenv("HOME"); home && *home) {
     state = std::filesystem::path(home) / ".local/state";
+    origin = "the default under $HOME/.local/state";
   } else {
     state = ".";
+    origin = "the default (no $HOME)";
   }
-  return state / "portman/port_registry.json";
+  return {state / "portman/port_registry.json", origin};
+}
+
+std::filesystem::path resolve_registry_path(const std::optional<std::string>& flag,
+                                            const Config& config) {
+  return resolve_registry_location(flag, config).path;
 }
 
 }  // namespace portman

@@ -51,7 +51,11 @@ struct IgnoreRules {
   std::vector<PortRange> ports;
   std::vector<AddressPattern> addresses;
   std::vector<std::string> processes;  // process names (comm)
+  // A UDP client that sends without binding gets a wildcard socket on an ephemeral port, new at
+  // every restart: listed, never an `unregistered` finding.
+  bool ephemeral_udp = true;
   bool port_ignored(std::uint16_t port) const;
+  bool ephemeral_client(const ListeningSocket& socket, const LiveState& live) const;
   bool ignores(const ListeningSocket& socket) const;
 };
 
@@ -102,5 +106,14 @@ Result<Config> load_config(const std::optional<std::string>& explicit_path);
 // /var/lib/portman/port_registry.json for root, else $XDG_STATE_HOME/portman/port_registry.json.
 std::filesystem::path resolve_registry_path(const std::optional<std::string>& flag,
                                             const Config& config);
+
+// The same path, with how it was chosen ("--registry", "$PORT_REGISTRY_PATH", ...), so that a
+// missing file can be reported with the setting to correct.
+struct RegistryLocation {
+  std::filesystem::path path;
+  std::string origin;
+};
+RegistryLocation resolve_registry_location(const std::optional<std::string>& flag,
+                                           const Config& config);
 
 }  // namespace portman

@@ -189,7 +189,7 @@ std::vector<Finding> compare(const Registry& registry, const LiveState& live,
     const Entry* e = registry.find(key);
     if (!e) {
       bool all_ignored = std::all_of(sockets.begin(), sockets.end(), [&](const ListeningSocket* s) {
-        return config.ignore.ignores(*s);
+        return config.ignore.ignores(*s) || config.ignore.ephemeral_client(*s, live);
       });
       if (!all_ignored)
         add(FindingKind::unregistered, key, nullptr, sockets.front(),

@@ -4,7 +4,9 @@
 #include <sys/types.h>
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "libportman/port.hpp"
@@ -56,6 +58,9 @@ struct LiveState {
   std::vector<CollectorRun> runs;
   int processes_unreadable = 0;  // processes whose fds could not be read (permissions)
   std::string socket_source;     // "netlink" or "procfs": where the sockets came from
+  // The kernel's ip_local_port_range (in the scanned network namespace): unbound UDP clients
+  // get their ports from it. Unset when it could not be read.
+  std::optional<std::pair<std::uint16_t, std::uint16_t>> ephemeral_ports;
 };
 
 }  // namespace portman

@@ -1,6 +1,8 @@
 // A process that holds the sockets an integration test asks for, then waits to be killed.
 //   test_listener [--uid N] [--reuseport] [--v6only] [--fork N] SPEC...
-//   SPEC: tcp:ADDR:PORT or udp:ADDR:PORT (ADDR numeric; IPv6 in brackets: tcp:[::1]:8080)
+//   SPEC: tcp:ADDR:PORT or udp:ADDR:PORT (ADDR numeric; IPv6 in brackets: tcp:[::1]:8080), or
+//   udpclient:ADDR:PORT: a UDP client that sends one datagram there without binding, so that the
+//   kernel gives it a wildcard address and an ephemeral port (IPv4)
 // Prints "ready" on stdout once every socket is bound (and listening), so tests never race it.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -31,6 +33,17 @@ int open_socket(const std::string& spec, bool reuseport, bool v6only) {
   int port = std::atoi(rest.c_str() + last + 1);
   bool v6 = !addr.empty() && addr.front() == '[';
   if (v6) addr = addr.substr(1, addr.size() - 2);
+  if (proto == "udpclient") {
+    int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    if (fd < 0) die("socket " + spec);
+    sockaddr_in to{};
+    to.sin_family = AF_INET;
+    to.sin_port = htons(static_cast<uint16_t>(port));
+    if (inet_pton(AF_INET, addr.c_str(), &to.sin_addr) != 1) die("address " + addr);
+    if (::sendto(fd, "x", 1, 0, reinterpret_cast<sockaddr*>(&to), sizeof to) != 1)
+      die("sendto " + spec);
+    return fd;
+  }
   int type = proto == "udp" ? SOCK_DGRAM : SOCK_STREAM;
   int fd = ::socket(v6 ? AF_INET6 : AF_INET, type, 0);
   if (fd < 0) die("socket " + spec);

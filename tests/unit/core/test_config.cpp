@@ -57,6 +57,7 @@ void check_same_config(const Config& a, const Config& b) {
   CHECK(a.ignore.ports.size() == b.ignore.ports.size());
   CHECK(a.ignore.addresses.size() == b.ignore.addresses.size());
   CHECK(a.ignore.processes == b.ignore.processes);
+  CHECK(a.ignore.ephemeral_udp == b.ignore.ephemeral_udp);
   CHECK(a.agent.listen_addresses == b.agent.listen_addresses);
   CHECK(a.agent.telemetry_path == b.agent.telemetry_path);
   CHECK(a.agent.web_config_file == b.agent.web_config_file);

@@ -376,3 +376,28 @@ TEST_CASE("main_owner prefers the lowest pid that is not PID 1", "[findings]") {
   REQUIRE(f.size() == 1);
   CHECK(f[0].process == "nginx");
 }
+
+TEST_CASE("an unbound UDP client's ephemeral port is listed, not an unregistered finding",
+          "[findings]") {
+  LiveState l = live({sock("0.0.0.0", 41234, {owner(77, "dig")}, 1, Protocol::udp),
+                      sock("127.0.0.1", 41235, {owner(78, "dnsmasq")}, 2, Protocol::udp),
+                      sock("0.0.0.0", 41236, {owner(79, "nginx")}, 3),
+                      sock("::", 20000, {owner(80, "syslogd")}, 4, Protocol::udp)});
+  l.ephemeral_ports = std::pair<std::uint16_t, std::uint16_t>{32768, 60999};
+  Config config = default_config();
+  auto found = of_kind(compare(registry("{}"), l, config), FindingKind::unregistered);
+  std::vector<PortKey> keys;
+  for (const auto& f : found) keys.push_back(f.key);
+  // Reported: a UDP socket on one address (bound on purpose), TCP, and UDP outside the range.
+  CHECK(keys == std::vector<PortKey>{
+                    {20000, Protocol::udp}, {41235, Protocol::udp}, {41236, Protocol::tcp}});
+
+  SECTION("the config key turns the rule off") {
+    config.ignore.ephemeral_udp = false;
+    CHECK(of_kind(compare(registry("{}"), l, config), FindingKind::unregistered).size() == 4);
+  }
+  SECTION("without a known range every socket is reported") {
+    l.ephemeral_ports.reset();
+    CHECK(of_kind(compare(registry("{}"), l, config), FindingKind::unregistered).size() == 4);
+  }
+}
