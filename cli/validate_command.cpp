@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "libportman/config.hpp"
+#include "libportman/registry_ranges.hpp"
 
 namespace portman::cli {
 namespace {
@@ -89,6 +90,11 @@ Result<int> run_validate(const Context& ctx, const ValidateOptions& o) {
   } else {
     auto more = check_entries(ctx, *registry);
     problems.insert(problems.end(), more.begin(), more.end());
+    // The file's reserved_ranges group `list -r`; the config's types decide allocation.
+    FileRanges ranges = file_ranges(*registry);
+    for (auto& p : ranges.problems) problems.push_back({false, ctx.registry.string(), p});
+    for (auto& p : range_disagreements(ranges.ranges, ctx.config))
+      problems.push_back({false, ctx.registry.string(), p});
   }
   size_t errors = 0;
   for (const auto& p : problems) errors += p.error;

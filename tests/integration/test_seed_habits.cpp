@@ -247,3 +247,20 @@ TEST_CASE("a missing registry is said, with the path and how it was chosen") {
   CHECK(again.err.find("does not exist") == std::string::npos);
   CHECK(again.out.find("first") != std::string::npos);
 }
+
+TEST_CASE("validate warns where the file's reserved_ranges and the configured types disagree") {
+  Fixture f;
+  auto r = f.run({"validate", "--json"});
+  CHECK(r.code == 0);
+  std::vector<std::string> messages;
+  const json report = r.json();
+  for (const auto& p : report["problems"])
+    if (p["severity"] == "warning") messages.push_back(p["message"].get<std::string>());
+  auto has = [&](const std::string& needle) {
+    return std::any_of(messages.begin(), messages.end(),
+                       [&](const std::string& m) { return m.find(needle) != std::string::npos; });
+  };
+  CHECK(has("reserved_ranges[\"4000-4099\"] (Frontends) is no configured type's range"));
+  CHECK(has("but type dynamic is 10000-10999 in the config"));
+  CHECK_FALSE(has("reserved_ranges[\"3000-3099\"]"));
+}
