@@ -130,8 +130,11 @@ fs::path listener_named(const TempDir& dir, const std::string& name) {
   return executable_copy(TEST_LISTENER_BIN, dir / name);
 }
 
-fs::path portman_for_everyone(const TempDir& dir) {
-  return executable_copy(PORTMAN_BIN, dir / "portman");
+RunOptions as_user(const TempDir& dir, uid_t uid) {
+  RunOptions o;
+  o.uid = uid;
+  o.portman = executable_copy(PORTMAN_BIN, dir / "portman").string();
+  return o;
 }
 
 Agent::Agent(const std::vector<std::string>& args, const RunOptions& options) {

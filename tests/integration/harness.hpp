@@ -89,8 +89,8 @@ std::string read_file(const std::filesystem::path& p);
 void write_file(const std::filesystem::path& p, const std::string& text);
 // A copy of test_listener under another name, so that its process name (comm) differs.
 std::filesystem::path listener_named(const TempDir& dir, const std::string& name);
-// A copy of portman in `dir` that every user may run (the build folder may be private, as under
-// /root), for RunOptions::portman when running as another user.
-std::filesystem::path portman_for_everyone(const TempDir& dir);
+// Options to run portman as `uid` (nobody by default): with a copy of portman in `dir` that every
+// user may run, since the build folder may be private (a checkout under /root).
+RunOptions as_user(const TempDir& dir, uid_t uid = 65534);
 
 }  // namespace itest

@@ -430,9 +430,8 @@ TEST_CASE("agent: without inotify on the registry's folder it still sees the fil
   std::filesystem::permissions(folder, std::filesystem::perms::owner_all |
                                            std::filesystem::perms::group_exec |
                                            std::filesystem::perms::others_exec);
-  itest::RunOptions nobody;
-  nobody.uid = 65534;
-  Agent agent({"--scan.min-interval", "0s", "--registry", (folder / "reg.json").string()}, nobody);
+  Agent agent({"--scan.min-interval", "0s", "--registry", (folder / "reg.json").string()},
+              itest::as_user(dir));
   CHECK(agent.log().find("checking the file every 2s instead") != std::string::npos);
   CHECK(metric(scrape(agent), "portman_registered_port_info", {"service_name=\"before\""}) == 1);
   itest::write_file(folder / "reg.tmp", R"({"allocations": {"18330": {"service": "after"}}})");
@@ -517,11 +516,8 @@ TEST_CASE("agent: a registry in a folder that does not exist is not created, and
 TEST_CASE("agent: without privileges it reports sockets without a known owner, not processes") {
   TempDir dir;
   write_registry(dir, "{}");
-  itest::RunOptions nobody;
-  nobody.uid = 65534;
-  nobody.portman = itest::portman_for_everyone(dir).string();
   Listener own({"--uid", "65534", "tcp:127.0.0.1:18323"});
-  Agent agent(args(dir), nobody);
+  Agent agent(args(dir), itest::as_user(dir));
   std::string text = scrape(agent);
   // This test's own process (root) cannot be read, but every socket has its owner.
   CHECK(metric(text, "portman_processes_unreadable").value_or(0) >= 1);

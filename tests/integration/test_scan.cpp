@@ -146,9 +146,7 @@ TEST_CASE("scan run without privileges says which owners it could not read, and 
   TempDir dir;
   Listener root_owned({"tcp:127.0.0.1:18130"});
   Listener own({"--uid", "65534", "tcp:127.0.0.1:18131"});
-  itest::RunOptions as_nobody;
-  as_nobody.uid = 65534;
-  json report = scan(dir, as_nobody);
+  json report = scan(dir, itest::as_user(dir));
   auto hidden = sockets_on(report, 18130), mine = sockets_on(report, 18131);
   REQUIRE((hidden.size() == 1 && mine.size() == 1));
   CHECK(hidden[0]["pid"].is_null());
@@ -238,9 +236,7 @@ TEST_CASE("scan --fail-on-finding, and its first name --fail-on-conflict, exit 1
 TEST_CASE("scan warns about unreadable processes only when a socket has no known owner") {
   TempDir dir;
   itest::write_file(dir / "reg.json", "{\"allocations\": {}}\n");
-  itest::RunOptions nobody;
-  nobody.uid = 65534;
-  nobody.portman = itest::portman_for_everyone(dir).string();
+  itest::RunOptions nobody = itest::as_user(dir);
   std::vector<std::string> text = {"scan", "--registry", (dir / "reg.json").string()};
   std::vector<std::string> as_json = {"scan", "--json", "--registry", (dir / "reg.json").string()};
 
