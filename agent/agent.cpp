@@ -94,19 +94,47 @@ void warn_about_privileges(Logger& log) {
         "users' sockets; they are reported with an unknown owner");
 }
 
-// Loads the registry for the agent: a bad file keeps the last good one in use.
-void reload_registry(const std::filesystem::path& path, ScanService& scans, Logger& log) {
-  auto r = load_registry(path);
-  if (!r) {
-    scans.mark_registry_invalid();
-    log.error("registry invalid, keeping the last good one", {{"err", r.error().message}});
-    return;
+// Loads the registry for the agent: a missing or bad file keeps the last good one in use. Reloads
+// follow changes of the file (or SIGHUP), never scrapes; a missing file is logged once when it
+// goes missing, not at every look.
+class RegistryLoader {
+ public:
+  RegistryLoader(std::filesystem::path path, ScanService& scans, Logger& log)
+      : path_(std::move(path)), scans_(scans), log_(log) {}
+
+  void reload() {
+    struct stat st {};
+    if (::stat(path_.c_str(), &st) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+      scans_.mark_registry_missing();
+      if (!missing_)
+        log_.warn(loaded_once_ ? "registry file does not exist, keeping the last good one"
+                               : "registry file does not exist; every listening port counts as "
+                                 "unregistered until it appears",
+                  {{"path", path_.string()}});
+      missing_ = true;
+      return;
+    }
+    missing_ = false;
+    auto r = load_registry(path_);
+    if (!r) {
+      scans_.mark_registry_invalid();
+      log_.error("registry invalid, keeping the last good one", {{"err", r.error().message}});
+      return;
+    }
+    log_.info("registry loaded", {{"path", path_.string()},
+                                  {"entries", std::to_string(r->entries().size())},
+                                  {"generation", std::to_string(r->generation())}});
+    scans_.use_registry(std::make_shared<const Registry>(std::move(*r)), unix_now());
+    loaded_once_ = true;
   }
-  log.info("registry loaded", {{"path", path.string()},
-                               {"entries", std::to_string(r->entries().size())},
-                               {"generation", std::to_string(r->generation())}});
-  scans.use_registry(std::make_shared<const Registry>(std::move(*r)), unix_now());
-}
+
+ private:
+  std::filesystem::path path_;
+  ScanService& scans_;
+  Logger& log_;
+  bool missing_ = false;      // the last look found no file
+  bool loaded_once_ = false;  // a registry from the file is in use
+};
 
 class Router {
  public:
@@ -191,9 +219,11 @@ Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Co
 
   CollectorOptions collectors;
   collectors.procfs = settings.procfs;
-  ScanService scans(collectors, settings.disabled_collectors, settings.scan_min_interval, log);
+  ScanService scans(collectors, settings.disabled_collectors, settings.scan_min_interval,
+                    paths.registry.string(), log);
   scans.use_config(std::make_shared<const Config>(config));
-  reload_registry(paths.registry, scans, log);
+  RegistryLoader registry(paths.registry, scans, log);
+  registry.reload();
   auto watch = RegistryWatch::open(paths.registry);
   if (!watch)
     log.warn("cannot watch the registry's folder; checking the file every 2s instead",
@@ -207,7 +237,6 @@ Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Co
   auto server = HttpServer::start(
       http, [router](const HttpRequest& req) { return (*router)(req); }, log);
   if (!server) return server.error();
-  scans.set_own_ports((*server)->ports());
 
   std::string addresses;
   auto ports = (*server)->ports();
@@ -235,13 +264,13 @@ Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Co
     int ready = ::poll(fds, 2, watch ? -1 : 2000);
     if (ready == 0) {  // no watch: compare the file's identity instead
       FileStamp now = file_stamp(paths.registry);
-      if (now != stamp) reload_registry(paths.registry, scans, log);
+      if (now != stamp) registry.reload();
       stamp = now;
       continue;
     }
     if (ready < 0 && errno != EINTR)
       return make_error(ErrorKind::io, std::string("poll: ") + std::strerror(errno));
-    if (fds[1].revents & POLLIN && watch->drain()) reload_registry(paths.registry, scans, log);
+    if (fds[1].revents & POLLIN && watch->drain()) registry.reload();
     if (!(fds[0].revents & POLLIN)) continue;
     signalfd_siginfo info{};
     while (::read(signals->get(), &info, sizeof info) == sizeof info) {
@@ -255,7 +284,7 @@ Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Co
           log.info("config reloaded (listen addresses, TLS and collectors apply on restart)",
                    {{"config", config.source}});
         }
-        reload_registry(paths.registry, scans, log);
+        registry.reload();
         continue;
       }
       log.info("stopping", {{"signal", info.ssi_signo == SIGTERM ? "SIGTERM" : "SIGINT"}});

@@ -9,6 +9,9 @@
 #include <string>
 #include <vector>
 
+#include "libportman/own_socket.hpp"
+#include "libportman/summary.hpp"
+
 namespace portman::agent {
 
 std::string html_escape(std::string_view text) {
@@ -154,8 +157,18 @@ void render_port_table(std::string& h, const std::vector<PortRow>& rows) {
          "</td>";
     h += "<td>" + joined(users) + "</td>";
     h += "<td>" + joined(containers) + "</td>";
-    h += "<td>" + (r.entry ? html_escape(r.entry->service) : std::string()) + "</td>";
-    h += "<td>" + (r.entry ? html_escape(r.entry->status) : std::string("<em>unregistered</em>")) +
+    // An agent's own port without an entry is portman's, not unregistered (own_socket.hpp).
+    bool own = !r.entry && !r.sockets.empty() &&
+               std::all_of(r.sockets.begin(), r.sockets.end(),
+                           [](const ListeningSocket* s) { return held_by_portman_agent(*s); });
+    h += "<td>" +
+         (r.entry ? html_escape(r.entry->service)
+          : own   ? html_escape(kAgentServiceName)
+                  : std::string()) +
+         "</td>";
+    h += "<td>" +
+         (r.entry ? html_escape(r.entry->status)
+                  : std::string(own ? "<em>own port</em>" : "<em>unregistered</em>")) +
          "</td>";
     h += std::string("<td class=\"up ") + (up ? "yes\">yes" : "no\">no") + "</td>";
     h += "<td>";
@@ -214,9 +227,7 @@ std::string render_landing_page(const Snapshot& snap, const BuildInfo& build,
   const Registry empty;
   const Registry& registry = snap.registry ? *snap.registry : empty;
   std::vector<PortRow> rows = build_rows(snap, registry);
-  auto unregistered = std::count_if(snap.findings.begin(), snap.findings.end(), [](const auto& f) {
-    return f.kind == FindingKind::unregistered;
-  });
+  const ScanSummary sum = summarize(registry, snap.live, snap.findings);
 
   std::string h;
   h.reserve(4096 + rows.size() * 400);
@@ -232,22 +243,32 @@ std::string render_landing_page(const Snapshot& snap, const BuildInfo& build,
   h += "</p>\n";
   h += "<nav><a href=\"" + html_escape(telemetry_path) + "\">Metrics</a>" +
        "<a href=\"/api/scan\">Scan (JSON)</a><a href=\"/healthz\">Health</a></nav>\n";
-  if (!snap.registry_valid)
+  if (!snap.registry_present) {
+    h += "<p class=\"warn\">No registry file at <code>" + html_escape(snap.registry_path) +
+         "</code>: ";
+    h += snap.registry_last_reload_success > 0
+             ? "the last good registry is in use."
+             : "every listening port shows as unregistered. Check <code>--registry</code>, "
+               "<code>PORT_REGISTRY_PATH</code> or <code>registry:</code> in portman.yml; "
+               "<code>portman allocate</code> creates the file.";
+    h += "</p>\n";
+  } else if (!snap.registry_valid) {
     h += "<p class=\"warn\">The registry file on disk is invalid; the last good registry is in "
          "use.</p>\n";
+  }
   // Unreadable processes matter only when a socket is left without its owner because of them.
-  std::size_t unknown = 0;
-  for (const auto& sock : snap.live.sockets) unknown += sock.owners.empty();
-  if (snap.live.processes_unreadable > 0 && unknown > 0) {
-    int n = snap.live.processes_unreadable;
+  if (sum.sockets_owner_unknown > 0) {
+    std::size_t unknown = sum.sockets_owner_unknown;
+    int n = sum.processes_unreadable;
     h += "<p class=\"warn\">" + std::to_string(unknown) +
          (unknown == 1 ? " socket has" : " sockets have") +
          " no known owner: " + std::to_string(n) + (n == 1 ? " process" : " processes") +
          " could not be read (permissions; see docs/security.md).</p>\n";
   }
-  h += "<p class=\"summary\">" + std::to_string(snap.live.sockets.size()) + " listening, " +
-       std::to_string(registry.entries().size()) + " registered, " + std::to_string(unregistered) +
-       " unregistered, " + std::to_string(snap.findings.size()) + " findings</p>\n";
+  h += "<p class=\"summary\">" + std::to_string(sum.listening) + " listening, " +
+       std::to_string(sum.registered) + " registered, " +
+       std::to_string(sum.of(FindingKind::unregistered)) + " unregistered, " +
+       std::to_string(sum.findings) + " findings</p>\n";
 
   render_port_table(h, rows);
   render_findings(h, snap);

@@ -12,6 +12,7 @@
 #include <optional>
 #include <set>
 #include <sstream>
+#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <tuple>
@@ -23,7 +24,10 @@
 #include <prometheus/metric_family.h>
 #include <prometheus/text_serializer.h>
 
+#include "agent/metric_catalog.hpp"
 #include "libportman/allocation.hpp"
+#include "libportman/own_socket.hpp"
+#include "libportman/summary.hpp"
 
 namespace portman::agent {
 namespace {
@@ -31,25 +35,29 @@ namespace {
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
 using prometheus::MetricType;
-using Labels = std::vector<ClientMetric::Label>;
 
-// One family being filled: series are kept by label set, so that two sources of the same series
-// (SO_REUSEPORT workers, a port registered twice) give one valid series instead of a duplicate.
+// One family of the catalog being filled: series are kept by label set, so that two sources of
+// the same series (SO_REUSEPORT workers, a port registered twice) give one valid series instead
+// of a duplicate.
 class FamilyBuilder {
  public:
-  FamilyBuilder(std::string name, std::string help, MetricType type)
-      : name_(std::move(name)), help_(std::move(help)), type_(type) {}
+  explicit FamilyBuilder(const MetricSpec& spec) : spec_(spec) {}
 
-  // Adds a series unless one with the same labels exists (the first one wins).
-  void add(Labels labels, double value) {
+  // Adds a series unless one with the same label values exists (the first one wins). The values
+  // are in the order of the catalog's label names.
+  void add(std::vector<std::string> values, double value) {
+    if (values.size() != spec_.labels.size())
+      throw std::logic_error("metric " + std::string(spec_.name) + ": wrong number of labels");
     // The values, each prefixed by its length so that no two label sets give one key: hashing
     // one string is much cheaper than ordering vectors of labels at thousands of sockets.
     std::string key;
-    for (const auto& l : labels) ((key += std::to_string(l.value.size())) += ':') += l.value;
+    for (const auto& v : values) ((key += std::to_string(v.size())) += ':') += v;
     if (!seen_.insert(std::move(key)).second) return;
     ClientMetric m;
-    m.label = std::move(labels);
-    if (type_ == MetricType::Counter)
+    m.label.reserve(values.size());
+    for (std::size_t i = 0; i < values.size(); ++i)
+      m.label.push_back({std::string(spec_.labels[i]), std::move(values[i])});
+    if (spec_.type == MetricType::Counter)
       m.counter.value = value;
     else
       m.gauge.value = value;
@@ -58,18 +66,18 @@ class FamilyBuilder {
 
   // Series keep the order they were added in: the callers add them by port, then protocol.
   MetricFamily build() && {
-    return MetricFamily{std::move(name_), std::move(help_), type_, std::move(metrics_)};
+    return MetricFamily{std::string(spec_.name), std::string(spec_.help), spec_.type,
+                        std::move(metrics_)};
   }
 
  private:
-  std::string name_, help_;
-  MetricType type_;
+  const MetricSpec& spec_;
   std::vector<ClientMetric> metrics_;
   std::unordered_set<std::string> seen_;  // the label values of every series added
 };
 
-MetricFamily single(std::string name, std::string help, MetricType type, double value) {
-  FamilyBuilder f(std::move(name), std::move(help), type);
+MetricFamily single(const MetricSpec& spec, double value) {
+  FamilyBuilder f(spec);
   f.add({}, value);
   return std::move(f).build();
 }
@@ -95,19 +103,11 @@ std::string short_container(const std::string& id) {
 }
 
 void add_collector_families(const Snapshot& snap, std::vector<MetricFamily>& out) {
-  FamilyBuilder success(
-      "portman_scrape_collector_success",
-      "Whether the collector's last run succeeded (1) or failed (0). One scan serves every "
-      "scrape within --scan.min-interval (default 2s).",
-      MetricType::Gauge);
-  FamilyBuilder duration(
-      "portman_scrape_collector_duration_seconds",
-      "Seconds the collector's last run took. One scan serves every scrape within "
-      "--scan.min-interval (default 2s).",
-      MetricType::Gauge);
+  FamilyBuilder success(metric::collector_success);
+  FamilyBuilder duration(metric::collector_duration);
   for (const CollectorRun& r : snap.live.runs) {
-    success.add({{"collector", r.collector}}, r.success ? 1 : 0);
-    duration.add({{"collector", r.collector}}, r.duration_seconds);
+    success.add({r.collector}, r.success ? 1 : 0);
+    duration.add({r.collector}, r.duration_seconds);
   }
   out.push_back(std::move(success).build());
   out.push_back(std::move(duration).build());
@@ -115,11 +115,7 @@ void add_collector_families(const Snapshot& snap, std::vector<MetricFamily>& out
 
 void add_listening_family(const Snapshot& snap, const Registry& registry,
                           std::vector<MetricFamily>& out) {
-  FamilyBuilder f("portman_listening_port_info",
-                  "A listening TCP socket or bound UDP socket, 1 per socket; process and user "
-                  "are empty when the owner is unknown, service_name when the port is not "
-                  "registered.",
-                  MetricType::Gauge);
+  FamilyBuilder f(metric::listening_port_info);
   // By port, protocol and address, so that the output does not follow the kernel's dump order.
   std::vector<const ListeningSocket*> sockets;
   sockets.reserve(snap.live.sockets.size());
@@ -131,14 +127,9 @@ void add_listening_family(const Snapshot& snap, const Registry& registry,
   for (const ListeningSocket* sp : sockets) {
     const ListeningSocket& s = *sp;
     const Owner* o = s.main_owner();
-    const Entry* e = registry.find(s.key());
-    f.add({{"port", port_label(s.key())},
-           {"protocol", proto_label(s.key())},
-           {"address", s.address},
-           {"process", o ? o->process : std::string()},
-           {"user", o ? o->user : std::string()},
-           {"container", o ? short_container(o->container) : std::string()},
-           {"service_name", e ? e->service : std::string()}},
+    f.add({port_label(s.key()), proto_label(s.key()), s.address, o ? o->process : std::string(),
+           o ? o->user : std::string(), o ? short_container(o->container) : std::string(),
+           std::string(service_name_of(s, registry))},
           1);
   }
   out.push_back(std::move(f).build());
@@ -149,59 +140,32 @@ void add_registry_families(const Snapshot& snap, const Registry& registry,
   std::set<PortKey> listening;
   for (const ListeningSocket& s : snap.live.sockets) listening.insert(s.key());
 
-  FamilyBuilder info("portman_registered_port_info", "A port allocation in the registry, 1 each.",
-                     MetricType::Gauge);
-  FamilyBuilder up("portman_port_up",
-                   "Whether something listens on the registered port and protocol (1) or not (0).",
-                   MetricType::Gauge);
+  FamilyBuilder info(metric::registered_port_info);
+  // Only port and protocol: a renamed service or a new status keeps the series (and an alert's
+  // `for:`); the metadata joins from portman_registered_port_info.
+  FamilyBuilder up(metric::port_up);
   for (const Entry& e : registry.entries()) {
-    info.add({{"port", port_label(e.key)},
-              {"protocol", proto_label(e.key)},
-              {"service_name", e.service},
-              {"service_env", e.environment},
-              {"service_owner", e.owner},
-              {"service_type", type_label(e, snap.config.get())},
-              {"status", e.status}},
+    info.add({port_label(e.key), proto_label(e.key), e.service, e.environment, e.owner,
+              type_label(e, snap.config.get()), e.status},
              1);
-    up.add({{"port", port_label(e.key)},
-            {"protocol", proto_label(e.key)},
-            {"service_name", e.service},
-            {"service_env", e.environment},
-            {"status", e.status}},
-           listening.count(e.key) ? 1 : 0);
+    up.add({port_label(e.key), proto_label(e.key)}, listening.count(e.key) ? 1 : 0);
   }
   out.push_back(std::move(info).build());
   out.push_back(std::move(up).build());
 }
 
-void add_finding_families(const Snapshot& snap, std::vector<MetricFamily>& out) {
-  FamilyBuilder conflict("portman_conflict",
-                         "A finding of the registry-against-live comparison, 1 each; process is "
-                         "empty when nothing listens or the owner is unknown.",
-                         MetricType::Gauge);
-  FamilyBuilder conflicts("portman_conflicts",
-                          "Number of findings of each kind (0 when there are none).",
-                          MetricType::Gauge);
-  std::size_t unregistered = 0;
-  for (const Finding& f : snap.findings) {
-    conflict.add({{"kind", std::string(to_string(f.kind))},
-                  {"port", port_label(f.key)},
-                  {"protocol", proto_label(f.key)},
-                  {"service_name", f.service_name},
-                  {"process", f.process}},
-                 1);
-    if (f.kind == FindingKind::unregistered) ++unregistered;
-  }
-  for (FindingKind kind : kAllFindingKinds) {
-    auto n = std::count_if(snap.findings.begin(), snap.findings.end(),
-                           [&](const Finding& f) { return f.kind == kind; });
-    conflicts.add({{"kind", std::string(to_string(kind))}}, static_cast<double>(n));
-  }
-  out.push_back(std::move(conflict).build());
-  out.push_back(std::move(conflicts).build());
-  out.push_back(single("portman_unregistered_ports",
-                       "Number of listening ports that are not registered (unregistered findings).",
-                       MetricType::Gauge, static_cast<double>(unregistered)));
+void add_finding_families(const Snapshot& snap, const ScanSummary& summary,
+                          std::vector<MetricFamily>& out) {
+  FamilyBuilder finding(metric::finding);
+  for (const Finding& f : snap.findings)
+    finding.add({std::string(to_string(f.kind)), port_label(f.key), proto_label(f.key),
+                 f.service_name, f.process},
+                1);
+  FamilyBuilder findings(metric::findings);
+  for (FindingKind kind : kAllFindingKinds)
+    findings.add({std::string(to_string(kind))}, static_cast<double>(summary.of(kind)));
+  out.push_back(std::move(finding).build());
+  out.push_back(std::move(findings).build());
 }
 
 // Port counts of one range by state. A port number is in the first state, in PortState order,
@@ -256,12 +220,7 @@ std::array<std::uint64_t, 4> count_range(const PortRange& range, const PortPlann
 
 void add_range_family(const Snapshot& snap, const Registry& registry,
                       std::vector<MetricFamily>& out) {
-  FamilyBuilder f("portman_range_ports",
-                  "Ports of each service type's range by state: allocated (registered), "
-                  "unregistered (listening, not registered), unavailable (reserved, ignored or "
-                  "in quarantine), free (could be allocated now); the four add up to the range "
-                  "size.",
-                  MetricType::Gauge);
+  FamilyBuilder f(metric::range_ports);
   if (snap.config) {
     PortPlanner planner(*snap.config, registry, snap.live, snap.taken_at);
     const std::vector<ArchivedPort> archive = registry.archive();  // parsed once, not per type
@@ -269,7 +228,7 @@ void add_range_family(const Snapshot& snap, const Registry& registry,
       auto counts = count_range(t.range, planner, *snap.config, registry, snap.live, archive);
       for (PortState st :
            {PortState::allocated, PortState::unregistered, PortState::unavailable, PortState::free})
-        f.add({{"service_type", t.name}, {"state", std::string(to_string(st))}},
+        f.add({t.name, std::string(to_string(st))},
               static_cast<double>(counts[static_cast<std::size_t>(st)]));
     }
   }
@@ -332,25 +291,15 @@ void add_process_families(std::vector<MetricFamily>& out) {
     s.reset();
   }
   if (s) {
-    out.push_back(single("process_cpu_seconds_total",
-                         "Total user and system CPU time spent in seconds.", MetricType::Counter,
-                         s->cpu_seconds));
-    out.push_back(single("process_resident_memory_bytes", "Resident memory size in bytes.",
-                         MetricType::Gauge, s->resident_bytes));
-    out.push_back(single("process_virtual_memory_bytes", "Virtual memory size in bytes.",
-                         MetricType::Gauge, s->virtual_bytes));
-    out.push_back(single("process_start_time_seconds",
-                         "Start time of the process since unix epoch in seconds.",
-                         MetricType::Gauge, s->start_time));
+    out.push_back(single(metric::process_cpu, s->cpu_seconds));
+    out.push_back(single(metric::process_resident, s->resident_bytes));
+    out.push_back(single(metric::process_virtual, s->virtual_bytes));
+    out.push_back(single(metric::process_start, s->start_time));
   }
-  if (auto fds = count_open_fds())
-    out.push_back(
-        single("process_open_fds", "Number of open file descriptors.", MetricType::Gauge, *fds));
+  if (auto fds = count_open_fds()) out.push_back(single(metric::process_open_fds, *fds));
   rlimit lim{};
-  if (getrlimit(RLIMIT_NOFILE, &lim) == 0)
-    out.push_back(single("process_max_fds", "Maximum number of open file descriptors.",
-                         MetricType::Gauge,
-                         static_cast<double>(lim.rlim_cur)));  // unlimited: 2^64-1, as Go
+  if (getrlimit(RLIMIT_NOFILE, &lim) == 0)  // unlimited: 2^64-1, as Go
+    out.push_back(single(metric::process_max_fds, static_cast<double>(lim.rlim_cur)));
 }
 
 }  // namespace
@@ -359,34 +308,28 @@ std::string render_metrics(const Snapshot& snap, const BuildInfo& build) {
   const Registry empty;
   const Registry& registry = snap.registry ? *snap.registry : empty;
 
+  const ScanSummary summary = summarize(registry, snap.live, snap.findings);
+
   std::vector<MetricFamily> families;
   {
-    FamilyBuilder f("portman_build_info",
-                    "A metric with a constant '1' value labeled by the version and the git "
-                    "revision portman was built from.",
-                    MetricType::Gauge);
-    f.add({{"version", build.version}, {"revision", build.revision}}, 1);
+    FamilyBuilder f(metric::build_info);
+    f.add({build.version, build.revision}, 1);
     families.push_back(std::move(f).build());
   }
   add_collector_families(snap, families);
   add_listening_family(snap, registry, families);
   add_registry_families(snap, registry, families);
-  add_finding_families(snap, families);
+  add_finding_families(snap, summary, families);
   add_range_family(snap, registry, families);
-  families.push_back(single("portman_listener_changes_total",
-                            "Listening sockets that appeared or went away since the agent started.",
-                            MetricType::Counter, static_cast<double>(snap.listener_changes_total)));
-  families.push_back(single("portman_registry_valid",
-                            "Whether the registry in use is the file on disk (1) or the file is "
-                            "invalid and the last good registry is kept in use (0).",
-                            MetricType::Gauge, snap.registry_valid ? 1 : 0));
-  families.push_back(single("portman_registry_last_reload_success_timestamp_seconds",
-                            "Unix time of the last successful registry (re)load.",
-                            MetricType::Gauge, snap.registry_last_reload_success));
-  families.push_back(single("portman_processes_unreadable",
-                            "Processes whose sockets could not be attributed (permissions).",
-                            MetricType::Gauge,
-                            static_cast<double>(snap.live.processes_unreadable)));
+  families.push_back(
+      single(metric::listener_changes, static_cast<double>(snap.listener_changes_total)));
+  families.push_back(single(metric::registry_present, snap.registry_present ? 1 : 0));
+  families.push_back(single(metric::registry_valid, snap.registry_valid ? 1 : 0));
+  families.push_back(single(metric::registry_reload, snap.registry_last_reload_success));
+  families.push_back(
+      single(metric::sockets_owner_unknown, static_cast<double>(summary.sockets_owner_unknown)));
+  families.push_back(
+      single(metric::processes_unreadable, static_cast<double>(summary.processes_unreadable)));
   add_process_families(families);
 
   // The serializer imbues the classic locale into the stream, so the global locale cannot turn

@@ -5,14 +5,13 @@
 
 #include <cerrno>
 #include <cstring>
-#include <system_error>
 
 namespace portman::agent {
 
 Result<RegistryWatch> RegistryWatch::open(const std::filesystem::path& registry) {
   auto dir = registry.has_parent_path() ? registry.parent_path() : std::filesystem::path(".");
-  std::error_code ec;
-  std::filesystem::create_directories(dir, ec);
+  // A missing folder is not created: the path may be a typo. The caller then checks the file by
+  // its stat instead, which sees the folder and the file when they appear.
   UniqueFd fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
   if (!fd) return make_error(ErrorKind::io, std::string("inotify_init1: ") + std::strerror(errno));
   if (::inotify_add_watch(fd.get(), dir.c_str(),

@@ -12,7 +12,7 @@ namespace portman::agent {
 
 class RegistryWatch {
  public:
-  // Creates the folder when missing, so that a registry created later is seen.
+  // Fails when the folder is missing (it is not created: the path may be a typo).
   static Result<RegistryWatch> open(const std::filesystem::path& registry);
   int fd() const { return fd_.get(); }
   // Reads the pending events; true when one concerns the registry file.

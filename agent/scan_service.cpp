@@ -6,17 +6,20 @@ namespace portman::agent {
 
 ScanService::ScanService(const CollectorOptions& collectors,
                          const std::vector<std::string>& disabled,
-                         std::chrono::milliseconds min_interval, Logger& log)
-    : scanner_(collectors, disabled), min_interval_(min_interval), log_(log) {
-  file_registry_ = std::make_shared<const Registry>();
-  registry_ = file_registry_;
+                         std::chrono::milliseconds min_interval, std::string registry_path,
+                         Logger& log)
+    : scanner_(collectors, disabled),
+      min_interval_(min_interval),
+      log_(log),
+      registry_path_(std::move(registry_path)) {
+  registry_ = std::make_shared<const Registry>();
   config_ = std::make_shared<const Config>(default_config());
 }
 
 void ScanService::use_registry(std::shared_ptr<const Registry> registry, double loaded_at) {
   std::lock_guard lock(mu_);
-  file_registry_ = std::move(registry);
-  registry_ = with_own_ports(*file_registry_);
+  registry_ = std::move(registry);
+  registry_present_ = true;
   registry_valid_ = true;
   registry_loaded_at_ = loaded_at;
   last_at_ = {};  // the next request sees the new registry
@@ -24,6 +27,14 @@ void ScanService::use_registry(std::shared_ptr<const Registry> registry, double 
 
 void ScanService::mark_registry_invalid() {
   std::lock_guard lock(mu_);
+  registry_present_ = true;
+  registry_valid_ = false;
+  last_at_ = {};
+}
+
+void ScanService::mark_registry_missing() {
+  std::lock_guard lock(mu_);
+  registry_present_ = false;
   registry_valid_ = false;
   last_at_ = {};
 }
@@ -32,26 +43,6 @@ void ScanService::use_config(std::shared_ptr<const Config> config) {
   std::lock_guard lock(mu_);
   config_ = std::move(config);
   last_at_ = {};
-}
-
-void ScanService::set_own_ports(const std::vector<std::uint16_t>& ports) {
-  std::lock_guard lock(mu_);
-  own_ports_ = ports;
-  registry_ = with_own_ports(*file_registry_);
-  last_at_ = {};
-}
-
-std::shared_ptr<const Registry> ScanService::with_own_ports(const Registry& r) const {
-  auto out = std::make_shared<Registry>(r);
-  for (std::uint16_t port : own_ports_) {
-    PortKey key{port, Protocol::tcp};
-    if (out->find(key)) continue;  // registered in the file: that entry speaks for it
-    out->add(key, Json{{"service", "portman-agent"},
-                       {"description", "the portman agent's own port"},
-                       {"status", "active"},
-                       {"process", "portman"}});
-  }
-  return out;
 }
 
 std::shared_ptr<const Snapshot> ScanService::current() {
@@ -84,12 +75,13 @@ std::shared_ptr<const Snapshot> ScanService::current() {
 std::shared_ptr<const Snapshot> ScanService::scan_now() {
   std::shared_ptr<const Registry> registry;
   std::shared_ptr<const Config> config;
-  bool valid;
+  bool present, valid;
   double loaded_at;
   {
     std::lock_guard lock(mu_);
     registry = registry_;
     config = config_;
+    present = registry_present_;
     valid = registry_valid_;
     loaded_at = registry_loaded_at_;
   }
@@ -98,6 +90,8 @@ std::shared_ptr<const Snapshot> ScanService::scan_now() {
   snap->registry = registry;
   snap->config = config;
   snap->findings = compare(*registry, snap->live, *config);
+  snap->registry_path = registry_path_;
+  snap->registry_present = present;
   snap->registry_valid = valid;
   snap->registry_last_reload_success = loaded_at;
   snap->taken_at = std::chrono::system_clock::now();

@@ -22,20 +22,18 @@ namespace portman::agent {
 class ScanService {
  public:
   ScanService(const CollectorOptions& collectors, const std::vector<std::string>& disabled,
-              std::chrono::milliseconds min_interval, Logger& log);
+              std::chrono::milliseconds min_interval, std::string registry_path, Logger& log);
 
   // The latest snapshot, scanning first if it is older than min_interval.
   std::shared_ptr<const Snapshot> current();
 
-  // What the next scans compare against. The registry passed is the file's; the agent's own
-  // ports are added to it as registered to the agent.
+  // What the next scans compare against: the registry as read from `path`.
   void use_registry(std::shared_ptr<const Registry> registry, double loaded_at);
   void mark_registry_invalid();  // the file on disk is bad: keep the last good one
+  void mark_registry_missing();  // no file at the path: keep the last good one, if any
   void use_config(std::shared_ptr<const Config> config);
-  void set_own_ports(const std::vector<std::uint16_t>& ports);
 
  private:
-  std::shared_ptr<const Registry> with_own_ports(const Registry& r) const;
   std::shared_ptr<const Snapshot> scan_now();
 
   using SocketId = std::tuple<Protocol, Family, std::string, std::uint16_t, std::uint64_t>;
@@ -49,10 +47,10 @@ class ScanService {
   bool scanning_ = false;
   std::shared_ptr<const Snapshot> last_;
   std::chrono::steady_clock::time_point last_at_{};
-  std::shared_ptr<const Registry> file_registry_;  // as read from disk
-  std::shared_ptr<const Registry> registry_;       // file_registry_ plus the agent's own ports
+  const std::string registry_path_;
+  std::shared_ptr<const Registry> registry_;  // the last good one read from disk
   std::shared_ptr<const Config> config_;
-  std::vector<std::uint16_t> own_ports_;
+  bool registry_present_ = true;
   bool registry_valid_ = true;
   double registry_loaded_at_ = 0;
   std::set<SocketId> previous_sockets_;

@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <string>
 #include <vector>
 
 #include "libportman/config.hpp"
@@ -19,7 +20,9 @@ struct Snapshot {
   std::shared_ptr<const Registry> registry;  // the registry in use (last good one)
   std::shared_ptr<const Config> config;      // the config in use (last good one)
   std::vector<Finding> findings;             // compare(*registry, live, *config)
-  bool registry_valid = true;                // false: the file on disk is invalid, old one in use
+  std::string registry_path;                 // the file the agent reads
+  bool registry_present = true;              // false: no file at registry_path
+  bool registry_valid = true;  // false: the file is missing or invalid; the last good one in use
   double registry_last_reload_success = 0;   // unix seconds of the last good (re)load
   std::uint64_t listener_changes_total = 0;  // sockets that appeared or went away since start
   std::chrono::system_clock::time_point taken_at{};

@@ -35,7 +35,7 @@ void add_agent_command(CLI::App& app, Action& action) {
       "Examples:\n  portman agent\n  portman agent --web.listen-address 127.0.0.1:9097 "
       "--log.format json\n"
       "  portman agent --web.config.file /etc/portman/web.yml   # TLS and basic auth\n"
-      "  curl -s localhost:9097/metrics | grep portman_conflict");
+      "  curl -s localhost:9097/metrics | grep portman_finding");
   cmd->callback([flags, &action] {
     action = [flags](const Context& ctx) -> Result<int> {
       AgentFlags f = *flags;

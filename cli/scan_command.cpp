@@ -4,13 +4,15 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "libportman/findings.hpp"
+#include "libportman/own_socket.hpp"
 #include "libportman/report.hpp"
+#include "libportman/summary.hpp"
 
 namespace portman::cli {
 namespace {
 
 struct ScanOptions {
-  bool details = false, json = false, fail_on_conflict = false;
+  bool details = false, json = false, fail_on_finding = false;
 };
 
 Result<int> run_scan(const Context& ctx, const ScanOptions& o) {
@@ -18,7 +20,7 @@ Result<int> run_scan(const Context& ctx, const ScanOptions& o) {
   if (!registry) return registry.error();
   LiveState live = scan_live(ctx, ScanScope{});
   std::vector<Finding> findings = compare(*registry, live, ctx.config);
-  int code = o.fail_on_conflict && !findings.empty() ? 1 : 0;
+  int code = o.fail_on_finding && !findings.empty() ? 1 : 0;
 
   if (o.json) {
     std::cout << scan_report_text(*registry, live, findings);
@@ -28,14 +30,14 @@ Result<int> run_scan(const Context& ctx, const ScanOptions& o) {
   std::vector<std::vector<std::string>> rows;
   for (const auto& s : live.sockets) {
     const Owner* ow = s.main_owner();
-    const Entry* e = registry->find(s.key());
+    std::string_view service = service_name_of(s, *registry);
     std::vector<std::string> row = {std::to_string(s.port),
                                     std::string(to_string(s.protocol)),
                                     s.family == Family::ipv6 ? "[" + s.address + "]" : s.address,
                                     ow ? ow->process : "?",
                                     ow ? std::to_string(ow->pid) : "-",
                                     ow ? ow->user : "-",
-                                    e ? e->service : "-"};
+                                    service.empty() ? "-" : std::string(service)};
     if (o.details) {
       row.push_back(ow ? ow->container.substr(0, 12) : "");
       row.push_back(ow ? ow->unit : "");
@@ -53,9 +55,15 @@ Result<int> run_scan(const Context& ctx, const ScanOptions& o) {
   for (const auto& r : live.runs)
     if (!r.success)
       std::cout << style.yellow("collector " + r.collector + " failed: " + r.error) << "\n";
-  if (live.processes_unreadable > 0)
-    std::cout << style.yellow(std::to_string(live.processes_unreadable) +
-                              " processes could not be read; run as root for every owner")
+  const ScanSummary sum = summarize(*registry, live, findings);
+  // Only when a socket is left without its owner: an unreadable process that holds none of them
+  // (PID 1 of a container) changes nothing.
+  if (sum.sockets_owner_unknown > 0)
+    std::cout << style.yellow(std::to_string(sum.sockets_owner_unknown) +
+                              (sum.sockets_owner_unknown == 1 ? " socket has" : " sockets have") +
+                              " no known owner: " + std::to_string(sum.processes_unreadable) +
+                              (sum.processes_unreadable == 1 ? " process" : " processes") +
+                              " could not be read; run as root for every owner")
               << "\n";
 
   std::cout << "\n";
@@ -77,14 +85,9 @@ Result<int> run_scan(const Context& ctx, const ScanOptions& o) {
       }
     }
   }
-  size_t unregistered = 0, down = 0;
-  for (const auto& f : findings) {
-    unregistered += f.kind == FindingKind::unregistered;
-    down += f.kind == FindingKind::registered_down;
-  }
-  std::cout << "\nSummary: " << live.sockets.size() << " listening, " << registry->entries().size()
-            << " registered, " << unregistered << " unregistered, " << down << " down, "
-            << findings.size() << " findings\n";
+  std::cout << "\nSummary: " << sum.listening << " listening, " << sum.registered << " registered, "
+            << sum.of(FindingKind::unregistered) << " unregistered, "
+            << sum.of(FindingKind::registered_down) << " down, " << sum.findings << " findings\n";
   return code;
 }
 
@@ -95,10 +98,12 @@ void add_scan_command(CLI::App& app, Action& action) {
   auto* cmd = app.add_subcommand("scan", "Compare what listens with the registry");
   cmd->add_flag("-d,--details", o->details, "Add container, systemd unit and command line");
   cmd->add_flag("--json", o->json, "JSON: listening, findings, summary");
-  cmd->add_flag("--fail-on-conflict", o->fail_on_conflict, "Exit 1 when there is any finding");
+  // --fail-on-conflict: the flag's first name, kept for the scripts that use it.
+  cmd->add_flag("--fail-on-finding,--fail-on-conflict", o->fail_on_finding,
+                "Exit 1 when there is any finding");
   cmd->footer(
       "Examples:\n  portman scan\n  portman scan -d\n  portman scan --json | jq '.findings'\n"
-      "  portman scan --fail-on-conflict   # in a deploy script");
+      "  portman scan --fail-on-finding   # in a deploy script");
   cmd->callback([o, &action] { action = [o](const Context& ctx) { return run_scan(ctx, *o); }; });
 }
 

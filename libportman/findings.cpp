@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <map>
 
+#include "libportman/own_socket.hpp"
+
 namespace portman {
 
 std::string_view to_string(FindingKind kind) {
@@ -188,8 +190,10 @@ std::vector<Finding> compare(const Registry& registry, const LiveState& live,
   for (const auto& [key, sockets] : by_port) {
     const Entry* e = registry.find(key);
     if (!e) {
+      // A portman agent's own socket is portman's, not an unregistered port (own_socket.hpp).
       bool all_ignored = std::all_of(sockets.begin(), sockets.end(), [&](const ListeningSocket* s) {
-        return config.ignore.ignores(*s) || config.ignore.ephemeral_client(*s, live);
+        return config.ignore.ignores(*s) || config.ignore.ephemeral_client(*s, live) ||
+               held_by_portman_agent(*s);
       });
       if (!all_ignored)
         add(FindingKind::unregistered, key, nullptr, sockets.front(),

@@ -1,6 +1,8 @@
 #include "libportman/report.hpp"
 
 #include "libportman/json_writer.hpp"
+#include "libportman/own_socket.hpp"
+#include "libportman/summary.hpp"
 
 namespace portman {
 namespace {
@@ -19,7 +21,6 @@ void write_owner(JsonWriter& w, const Owner& o) {
 
 void write_socket(JsonWriter& w, const ListeningSocket& s, const Registry& registry) {
   const Owner* o = s.main_owner();
-  const Entry* e = registry.find(s.key());
   static const std::string kNone;
   w.begin_object()
       .field("port", static_cast<std::int64_t>(s.port))
@@ -38,7 +39,7 @@ void write_socket(JsonWriter& w, const ListeningSocket& s, const Registry& regis
       .field("cmdline", o ? o->cmdline : kNone)
       .field("container", o ? o->container : kNone)
       .field("unit", o ? o->unit : kNone)
-      .field("service_name", e ? e->service : kNone);
+      .field("service_name", service_name_of(s, registry));
   w.key("owners").begin_array();
   for (const Owner& owner : s.owners) write_owner(w, owner);
   w.end_array();
@@ -95,21 +96,18 @@ std::string scan_report_text(const Registry& registry, const LiveState& live,
   w.key("listening").begin_array();
   for (const auto& s : live.sockets) write_socket(w, s, registry);
   w.end_array();
-  std::uint64_t unregistered = 0, down = 0;
   w.key("findings").begin_array();
-  for (const auto& f : findings) {
-    write_finding(w, f);
-    unregistered += f.kind == FindingKind::unregistered;
-    down += f.kind == FindingKind::registered_down;
-  }
+  for (const auto& f : findings) write_finding(w, f);
   w.end_array();
+  const ScanSummary sum = summarize(registry, live, findings);
+  auto count = [](std::size_t n) { return static_cast<std::uint64_t>(n); };
   w.key("summary")
       .begin_object()
-      .field("listening", static_cast<std::uint64_t>(live.sockets.size()))
-      .field("registered", static_cast<std::uint64_t>(registry.entries().size()))
-      .field("unregistered", unregistered)
-      .field("down", down)
-      .field("findings", static_cast<std::uint64_t>(findings.size()))
+      .field("listening", count(sum.listening))
+      .field("registered", count(sum.registered))
+      .field("unregistered", count(sum.of(FindingKind::unregistered)))
+      .field("down", count(sum.of(FindingKind::registered_down)))
+      .field("findings", count(sum.findings))
       .end_object();
   w.key("collectors").begin_array();
   for (const auto& r : live.runs)
@@ -121,7 +119,8 @@ std::string scan_report_text(const Registry& registry, const LiveState& live,
         .end_object();
   w.end_array();
   w.field("socket_source", live.socket_source)
-      .field("processes_unreadable", static_cast<std::int64_t>(live.processes_unreadable))
+      .field("sockets_owner_unknown", count(sum.sockets_owner_unknown))
+      .field("processes_unreadable", static_cast<std::int64_t>(sum.processes_unreadable))
       .end_object();
   out += '\n';
   return out;

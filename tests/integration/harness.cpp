@@ -73,7 +73,7 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
 }
 
 RunResult portman(const std::vector<std::string>& args, const RunOptions& options) {
-  std::vector<std::string> argv = {PORTMAN_BIN};
+  std::vector<std::string> argv = {options.portman.value_or(PORTMAN_BIN)};
   argv.insert(argv.end(), args.begin(), args.end());
   RunOptions o = options;
   o.env.emplace("PORTMAN_CONFIG", "/dev/null");
@@ -116,11 +116,25 @@ Listener::~Listener() {
   stop();
 }
 
+namespace {
+
+fs::path executable_copy(const fs::path& from, const fs::path& to) {
+  fs::copy_file(from, to, fs::copy_options::overwrite_existing);
+  fs::permissions(to, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
+  return to;
+}
+
+}  // namespace
+
 fs::path listener_named(const TempDir& dir, const std::string& name) {
-  fs::path p = dir / name;
-  fs::copy_file(TEST_LISTENER_BIN, p, fs::copy_options::overwrite_existing);
-  fs::permissions(p, fs::perms::owner_all | fs::perms::group_exec | fs::perms::others_exec);
-  return p;
+  return executable_copy(TEST_LISTENER_BIN, dir / name);
+}
+
+RunOptions as_user(const TempDir& dir, uid_t uid) {
+  RunOptions o;
+  o.uid = uid;
+  o.portman = executable_copy(PORTMAN_BIN, dir / "portman").string();
+  return o;
 }
 
 Agent::Agent(const std::vector<std::string>& args, const RunOptions& options) {
@@ -138,8 +152,12 @@ Agent::Agent(const std::vector<std::string>& args, const RunOptions& options) {
     ::dup2(in, 1);
     ::dup2(e, 2);
     if (options.uid && (::setgid(*options.uid) != 0 || ::setuid(*options.uid) != 0)) ::_exit(126);
-    std::vector<std::string> argv = {PORTMAN_BIN,   "agent",       "--web.listen-address",
-                                     "127.0.0.1:0", "--log.level", "debug"};
+    std::vector<std::string> argv = {options.portman.value_or(PORTMAN_BIN),
+                                     "agent",
+                                     "--web.listen-address",
+                                     "127.0.0.1:0",
+                                     "--log.level",
+                                     "debug"};
     argv.insert(argv.end(), args.begin(), args.end());
     std::map<std::string, std::string> vars = {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"},
                                                {"PORTMAN_CONFIG", "/dev/null"}};

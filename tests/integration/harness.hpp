@@ -23,6 +23,9 @@ struct RunResult {
 struct RunOptions {
   std::map<std::string, std::string> env;  // added to a clean environment
   std::optional<uid_t> uid;                // run as this user
+  // portman() and Agent run this binary instead of PORTMAN_BIN (initialised: callers that list
+  // the fields above need not name it).
+  std::optional<std::string> portman = std::nullopt;
 };
 
 // Runs a program to completion, capturing stdout and stderr.
@@ -86,5 +89,8 @@ std::string read_file(const std::filesystem::path& p);
 void write_file(const std::filesystem::path& p, const std::string& text);
 // A copy of test_listener under another name, so that its process name (comm) differs.
 std::filesystem::path listener_named(const TempDir& dir, const std::string& name);
+// Options to run portman as `uid` (nobody by default): with a copy of portman in `dir` that every
+// user may run, since the build folder may be private (a checkout under /root).
+RunOptions as_user(const TempDir& dir, uid_t uid = 65534);
 
 }  // namespace itest

@@ -65,19 +65,18 @@ std::string scrape_until(const Agent& agent, Pred pred) {
 
 }  // namespace
 
-TEST_CASE("agent: an unregistered listener appears as a conflict on the next scan") {
+TEST_CASE("agent: an unregistered listener appears as a finding on the next scan") {
   TempDir dir;
   Agent agent(args(dir));
   std::string before = scrape(agent);
-  CHECK(metric(before, "portman_conflict", {"kind=\"unregistered\"", "port=\"18300\""}) ==
+  CHECK(metric(before, "portman_finding", {"kind=\"unregistered\"", "port=\"18300\""}) ==
         std::nullopt);
-  CHECK(metric(before, "portman_unregistered_ports") == 0);
+  CHECK(metric(before, "portman_findings", {"kind=\"unregistered\""}) == 0);
   Listener l({"tcp:0.0.0.0:18300"});
   std::string after = scrape(agent);
-  CHECK(metric(after, "portman_conflict",
+  CHECK(metric(after, "portman_finding",
                {"kind=\"unregistered\"", "port=\"18300\"", "process=\"test_listener\""}) == 1);
-  CHECK(metric(after, "portman_conflicts", {"kind=\"unregistered\""}) == 1);
-  CHECK(metric(after, "portman_unregistered_ports") == 1);
+  CHECK(metric(after, "portman_findings", {"kind=\"unregistered\""}) == 1);
   CHECK(metric(after, "portman_listening_port_info",
                {"port=\"18300\"", "user=\"root\"", "address=\"0.0.0.0\""}) == 1);
   CHECK(metric(after, "portman_listener_changes_total").value_or(0) >= 1);
@@ -89,13 +88,15 @@ TEST_CASE("agent: stopping a registered service flips portman_port_up to 0") {
       dir, R"({"18301": {"service": "shop", "status": "active", "environment": "production"}})");
   auto l = std::make_unique<Listener>(std::vector<std::string>{"tcp:127.0.0.1:18301"});
   Agent agent(args(dir));
-  std::vector<std::string> series = {"port=\"18301\"", "service_name=\"shop\"",
-                                     "service_env=\"production\""};
-  CHECK(metric(scrape(agent), "portman_port_up", series) == 1);
+  std::string up = scrape(agent);
+  // port_up is identified by port and protocol only; the service is on the info metric.
+  CHECK(up.find("portman_port_up{port=\"18301\",protocol=\"tcp\"} 1\n") != std::string::npos);
+  CHECK(metric(up, "portman_registered_port_info",
+               {"port=\"18301\"", "service_name=\"shop\"", "service_env=\"production\""}) == 1);
   l.reset();
   std::string down = scrape(agent);
-  CHECK(metric(down, "portman_port_up", series) == 0);
-  CHECK(metric(down, "portman_conflict", {"kind=\"registered_down\"", "port=\"18301\""}) == 1);
+  CHECK(down.find("portman_port_up{port=\"18301\",protocol=\"tcp\"} 0\n") != std::string::npos);
+  CHECK(metric(down, "portman_finding", {"kind=\"registered_down\"", "port=\"18301\""}) == 1);
 }
 
 TEST_CASE(
@@ -129,34 +130,49 @@ TEST_CASE("agent: a port allocated with the CLI while the agent runs shows up re
   TempDir dir;
   Listener l({"tcp:127.0.0.1:18304"});
   Agent agent(args(dir));
-  CHECK(metric(scrape(agent), "portman_unregistered_ports") == 1);
+  CHECK(metric(scrape(agent), "portman_findings", {"kind=\"unregistered\""}) == 1);
   REQUIRE(
       itest::portman({"allocate", "late", "-p", "18304", "--registry", (dir / "reg.json").string()})
           .code == 0);
   std::string text = scrape_until(agent, [](const std::string& t) {
     return metric(t, "portman_registered_port_info", {"service_name=\"late\""}).has_value();
   });
-  CHECK(metric(text, "portman_unregistered_ports") == 0);
+  CHECK(metric(text, "portman_findings", {"kind=\"unregistered\""}) == 0);
   CHECK(metric(text, "portman_listening_port_info", {"port=\"18304\"", "service_name=\"late\""}) ==
         1);
 }
 
-TEST_CASE("agent: its own listening port counts as registered to the agent") {
+TEST_CASE("agent: its own listening port is portman-agent's, with no entry and no finding") {
   TempDir dir;
+  write_registry(dir, R"({"18315": {"service": "other", "status": "allocated"}})");
   Agent agent(args(dir));
   std::string text = scrape(agent);
   std::string port = "port=\"" + std::to_string(agent.port()) + "\"";
-  CHECK(metric(text, "portman_listening_port_info", {port, "service_name=\"portman-agent\""}) == 1);
-  CHECK(metric(text, "portman_unregistered_ports") == 0);
+  CHECK(metric(text, "portman_listening_port_info",
+               {port, "process=\"portman\"", "service_name=\"portman-agent\""}) == 1);
+  CHECK(metric(text, "portman_finding", {port}) == std::nullopt);
+  CHECK(metric(text, "portman_findings", {"kind=\"unregistered\""}) == 0);
+  // Nothing is added to the registry: only the file's entry is there.
+  CHECK(metric(text, "portman_registered_port_info", {port}) == std::nullopt);
+  CHECK(metric(text, "portman_port_up", {port}) == std::nullopt);
 }
 
-TEST_CASE("agent: the metrics pass promtool check metrics") {
+TEST_CASE("agent: the renamed metrics pass promtool check metrics") {
   TempDir dir;
   write_registry(dir, R"({"18305": {"service": "a \"quoted\" \\ name", "status": "active"},
                          "18306": {"service": "down", "status": "active"}})");
   Listener l({"tcp:127.0.0.1:18305", "udp:[::1]:18307", "tcp:[::]:18308"});
   Agent agent(args(dir));
-  itest::write_file(dir / "metrics.txt", scrape(agent));
+  std::string text = scrape(agent);
+  // The families the alert rules use are all in what promtool reads, with series.
+  CHECK(metric(text, "portman_finding", {"kind=\"registered_down\"", "port=\"18306\""}) == 1);
+  CHECK(metric(text, "portman_finding", {"kind=\"unregistered\"", "port=\"18307\""}) == 1);
+  CHECK(metric(text, "portman_findings", {"kind=\"unregistered\""}) == 2);
+  CHECK(metric(text, "portman_port_up", {"port=\"18306\""}) == 0);
+  CHECK(metric(text, "portman_registry_present") == 1);
+  CHECK(metric(text, "portman_sockets_owner_unknown") == 0);
+  CHECK(text.find("portman_conflict") == std::string::npos);
+  itest::write_file(dir / "metrics.txt", text);
   auto r = itest::run({"sh", "-c", "promtool check metrics < " + (dir / "metrics.txt").string()});
   INFO(r.out << r.err);
   CHECK(r.code == 0);
@@ -200,18 +216,38 @@ TEST_CASE("agent: a service named <script> shows escaped on the landing page") {
   CHECK(r.out.find("href=\"/metrics\"") != std::string::npos);
 }
 
-TEST_CASE("agent: /api/scan gives the same JSON shape as portman scan --json") {
+namespace {
+
+// What one scan says, without what may differ between two scans of the same state: how long
+// each collector took.
+json comparable(json report) {
+  for (auto& run : report["collectors"]) run.erase("duration_seconds");
+  return report;
+}
+
+}  // namespace
+
+TEST_CASE("agent: /api/scan equals portman scan --json on the same host, the agent's port too") {
   TempDir dir;
-  Listener l({"tcp:127.0.0.1:18313"});
+  write_registry(dir, R"({"18313": {"service": "api", "status": "active"},
+                         "18316": {"service": "gone", "status": "active"}})");
+  Listener registered({"tcp:127.0.0.1:18313"});
+  Listener stray({"tcp:0.0.0.0:18317", "udp:127.0.0.1:18318"});
   Agent agent(args(dir));
   json api = json::parse(scrape(agent, "/api/scan"));
-  json cli = itest::portman({"scan", "--json", "--registry", (dir / "reg.json").string()}).json();
-  for (const char* key : {"listening", "findings", "summary"}) CHECK(api.contains(key));
-  CHECK(api["summary"].size() == cli["summary"].size());
-  bool found = false;
-  for (const auto& s : api["listening"])
-    if (s["port"] == 18313) found = s["pid"] == l.pid() && s["process"] == "test_listener";
-  CHECK(found);
+  auto r = itest::portman({"scan", "--json", "--registry", (dir / "reg.json").string()});
+  REQUIRE(r.code == 0);
+  json cli = r.json();
+  CHECK(comparable(api) == comparable(cli));
+  // Not equal by being empty: the state above is in both.
+  CHECK(
+      cli["summary"] ==
+      json{{"listening", 4}, {"registered", 2}, {"unregistered", 2}, {"down", 1}, {"findings", 3}});
+  bool agent_seen = false;
+  for (const auto& s : cli["listening"])
+    if (s["port"] == agent.port())
+      agent_seen = s["service_name"] == "portman-agent" && s["pid"] == agent.pid();
+  CHECK(agent_seen);
 }
 
 TEST_CASE("agent: health, unknown paths and wrong methods answer as a mature exporter does") {
@@ -298,6 +334,7 @@ TEST_CASE("agent: TLS works with curl --cacert and basic auth refuses a wrong pa
 
 TEST_CASE("agent: a collector that fails reports 0 and the rest of the scrape goes on") {
   TempDir dir;
+  write_registry(dir, "{}");  // a registry that exists: only the collector fails
   // A procfs without net/ tables: the sockets collector fails, the owners one has nothing to do.
   std::filesystem::create_directories(dir / "fakeproc");
   Agent agent(
@@ -360,17 +397,22 @@ TEST_CASE("agent: a real Prometheus scraping it gets the metrics with their valu
     if (!up) std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   CHECK(up == 1);
-  CHECK(value_of("portman_port_up{port=\"18320\",service_name=\"api\",service_env=\"staging\"}") ==
+  CHECK(value_of("portman_port_up{port=\"18320\",protocol=\"tcp\"}") == 1);
+  CHECK(value_of("portman_port_up{port=\"18321\"}") == 0);
+  // The join documented in docs/metrics.md: the service's metadata from the info metric.
+  CHECK(value_of("portman_port_up * on(port, protocol) group_left(service_name, service_env) "
+                 "portman_registered_port_info{service_name=\"api\",service_env=\"staging\"}") ==
         1);
-  CHECK(value_of("portman_port_up{port=\"18321\",service_name=\"gone\"}") == 0);
-  CHECK(value_of(
-            "portman_conflict{kind=\"unregistered\",port=\"18322\",process=\"test_listener\"}") ==
-        1);
-  CHECK(value_of("portman_conflicts{kind=\"registered_down\"}") == 1);
+  CHECK(value_of("portman_port_up == 0 and on(port, protocol) "
+                 "portman_registered_port_info{service_name=\"gone\",status=\"active\"}") == 0);
+  CHECK(
+      value_of("portman_finding{kind=\"unregistered\",port=\"18322\",process=\"test_listener\"}") ==
+      1);
+  CHECK(value_of("portman_findings{kind=\"registered_down\"}") == 1);
   // Prometheus's own port is unregistered too: it listens in the same namespace.
-  CHECK(value_of("portman_conflict{kind=\"unregistered\",port=\"19090\",process=\"prometheus\"}") ==
+  CHECK(value_of("portman_finding{kind=\"unregistered\",port=\"19090\",process=\"prometheus\"}") ==
         1);
-  CHECK(value_of("portman_unregistered_ports") == 2);
+  CHECK(value_of("portman_findings{kind=\"unregistered\"}") == 2);
   CHECK(value_of("sum(portman_range_ports{service_type=\"web\"})") == 100);
   CHECK(value_of("portman_registry_valid") == 1);
   // Labels that Prometheus setups use as target labels would come back as exported_*; none do.
@@ -388,9 +430,8 @@ TEST_CASE("agent: without inotify on the registry's folder it still sees the fil
   std::filesystem::permissions(folder, std::filesystem::perms::owner_all |
                                            std::filesystem::perms::group_exec |
                                            std::filesystem::perms::others_exec);
-  itest::RunOptions nobody;
-  nobody.uid = 65534;
-  Agent agent({"--scan.min-interval", "0s", "--registry", (folder / "reg.json").string()}, nobody);
+  Agent agent({"--scan.min-interval", "0s", "--registry", (folder / "reg.json").string()},
+              itest::as_user(dir));
   CHECK(agent.log().find("checking the file every 2s instead") != std::string::npos);
   CHECK(metric(scrape(agent), "portman_registered_port_info", {"service_name=\"before\""}) == 1);
   itest::write_file(folder / "reg.tmp", R"({"allocations": {"18330": {"service": "after"}}})");
@@ -402,4 +443,91 @@ TEST_CASE("agent: without inotify on the registry's folder it still sees the fil
     std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
   CHECK(metric(text, "portman_registered_port_info", {"service_name=\"after\""}) == 1);
+}
+
+namespace {
+
+std::size_t count_of(const std::string& text, const std::string& needle) {
+  std::size_t n = 0;
+  for (auto at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+  return n;
+}
+
+// Written beside, then renamed over: the way portman saves, so no reader sees half a file.
+void replace_file(const std::filesystem::path& path, const std::string& text) {
+  itest::write_file(path.string() + ".new", text);
+  std::filesystem::rename(path.string() + ".new", path);
+}
+
+}  // namespace
+
+TEST_CASE("agent: a missing registry is reported, said once, and loaded when the file appears") {
+  TempDir dir;
+  Listener l({"tcp:127.0.0.1:18319"});
+  Agent agent(args(dir));  // reg.json does not exist
+  std::string text = scrape(agent);
+  CHECK(metric(text, "portman_registry_present") == 0);
+  CHECK(metric(text, "portman_registry_valid") == 0);
+  auto page = itest::curl({agent.url("/")});
+  CHECK(page.out.find("No registry file at <code>" + (dir / "reg.json").string() + "</code>") !=
+        std::string::npos);
+  scrape(agent);
+  scrape(agent);
+  CHECK(count_of(agent.log(), "registry file does not exist") == 1);  // at start, not per scrape
+
+  replace_file(dir / "reg.json", R"({"allocations": {"18319": {"service": "svc"}}})");
+  text = scrape_until(agent, [](const std::string& t) {
+    return metric(t, "portman_registered_port_info", {"service_name=\"svc\""}).has_value();
+  });
+  CHECK(metric(text, "portman_registry_present") == 1);
+  CHECK(metric(text, "portman_registry_valid") == 1);
+  CHECK(metric(text, "portman_findings", {"kind=\"unregistered\""}) == 0);
+  CHECK(itest::curl({agent.url("/")}).out.find("No registry file") == std::string::npos);
+  CHECK(agent.log().find("registry loaded") != std::string::npos);
+
+  // Removed while running: said once more, and the last good registry stays in use.
+  std::filesystem::remove(dir / "reg.json");
+  text = scrape_until(
+      agent, [](const std::string& t) { return metric(t, "portman_registry_present") == 0; });
+  CHECK(metric(text, "portman_registry_present") == 0);
+  CHECK(metric(text, "portman_registry_valid") == 0);
+  CHECK(metric(text, "portman_registered_port_info", {"service_name=\"svc\""}) == 1);
+  CHECK(count_of(agent.log(), "registry file does not exist, keeping the last good one") == 1);
+}
+
+TEST_CASE("agent: a registry in a folder that does not exist is not created, and seen later") {
+  TempDir dir;
+  std::filesystem::path folder = dir / "typo";
+  Agent agent({"--scan.min-interval", "0s", "--registry", (folder / "reg.json").string()});
+  CHECK(metric(scrape(agent), "portman_registry_present") == 0);
+  CHECK_FALSE(std::filesystem::exists(folder));  // a typo makes no folder
+  std::filesystem::create_directories(folder);
+  replace_file(folder / "reg.json", R"({"allocations": {"18325": {"service": "late"}}})");
+  std::string text;
+  for (int i = 0; i < 50; ++i) {  // without a watch the file is checked every 2 s
+    text = scrape(agent);
+    if (metric(text, "portman_registry_present") == 1) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  CHECK(metric(text, "portman_registry_present") == 1);
+  CHECK(metric(text, "portman_registered_port_info", {"service_name=\"late\""}) == 1);
+}
+
+TEST_CASE("agent: without privileges it reports sockets without a known owner, not processes") {
+  TempDir dir;
+  write_registry(dir, "{}");
+  Listener own({"--uid", "65534", "tcp:127.0.0.1:18323"});
+  Agent agent(args(dir), itest::as_user(dir));
+  std::string text = scrape(agent);
+  // This test's own process (root) cannot be read, but every socket has its owner.
+  CHECK(metric(text, "portman_processes_unreadable").value_or(0) >= 1);
+  CHECK(metric(text, "portman_sockets_owner_unknown") == 0);
+  CHECK(metric(text, "portman_listening_port_info", {"port=\"18323\"", "user=\"nobody\""}) == 1);
+  CHECK(itest::curl({agent.url("/")}).out.find("no known owner") == std::string::npos);
+
+  Listener root_owned({"tcp:127.0.0.1:18324"});
+  text = scrape(agent);
+  CHECK(metric(text, "portman_sockets_owner_unknown") == 1);
+  CHECK(metric(text, "portman_listening_port_info", {"port=\"18324\"", "process=\"\""}) == 1);
+  CHECK(itest::curl({agent.url("/")}).out.find("1 socket has no known owner") != std::string::npos);
 }

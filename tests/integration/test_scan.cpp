@@ -146,9 +146,7 @@ TEST_CASE("scan run without privileges says which owners it could not read, and 
   TempDir dir;
   Listener root_owned({"tcp:127.0.0.1:18130"});
   Listener own({"--uid", "65534", "tcp:127.0.0.1:18131"});
-  itest::RunOptions as_nobody;
-  as_nobody.uid = 65534;
-  json report = scan(dir, as_nobody);
+  json report = scan(dir, itest::as_user(dir));
   auto hidden = sockets_on(report, 18130), mine = sockets_on(report, 18131);
   REQUIRE((hidden.size() == 1 && mine.size() == 1));
   CHECK(hidden[0]["pid"].is_null());
@@ -217,4 +215,59 @@ TEST_CASE("scan sees the same sockets and owners as ss -Htlunp on the same state
   std::vector<SsSocket> theirs = parse_ss(ss.out);
   REQUIRE(theirs.size() == 8);  // the state above, and nothing from outside the namespace
   CHECK(ours == theirs);
+}
+
+TEST_CASE("scan --fail-on-finding, and its first name --fail-on-conflict, exit 1 on a finding") {
+  TempDir dir;
+  itest::write_file(dir / "reg.json", "{\"allocations\": {}}\n");
+  auto run = [&](const std::string& flag) {
+    std::vector<std::string> args = {"scan", "--registry", (dir / "reg.json").string()};
+    if (!flag.empty()) args.push_back(flag);
+    return itest::portman(args).code;
+  };
+  CHECK(run("--fail-on-finding") == 0);  // nothing listens in the fresh namespace
+  CHECK(run("--fail-on-conflict") == 0);
+  Listener l({"tcp:127.0.0.1:18150"});
+  CHECK(run("--fail-on-finding") == 1);
+  CHECK(run("--fail-on-conflict") == 1);
+  CHECK(run("") == 0);
+}
+
+TEST_CASE("scan warns about unreadable processes only when a socket has no known owner") {
+  TempDir dir;
+  itest::write_file(dir / "reg.json", "{\"allocations\": {}}\n");
+  itest::RunOptions nobody = itest::as_user(dir);
+  std::vector<std::string> text = {"scan", "--registry", (dir / "reg.json").string()};
+  std::vector<std::string> as_json = {"scan", "--json", "--registry", (dir / "reg.json").string()};
+
+  // Every socket is nobody's, but this test's own process (root) cannot be read by nobody.
+  Listener own({"--uid", "65534", "tcp:127.0.0.1:18151"});
+  auto quiet = itest::portman(text, nobody);
+  INFO(quiet.out << quiet.err);
+  CHECK(quiet.code == 0);
+  CHECK(quiet.out.find("could not be read") == std::string::npos);
+  json report = itest::portman(as_json, nobody).json();
+  CHECK(report["processes_unreadable"].get<int>() >= 1);
+  CHECK(report["sockets_owner_unknown"] == 0);
+
+  Listener root_owned({"tcp:127.0.0.1:18152"});
+  auto warned = itest::portman(text, nobody);
+  INFO(warned.out);
+  CHECK(warned.out.find("1 socket has no known owner: ") != std::string::npos);
+  CHECK(itest::portman(as_json, nobody).json()["sockets_owner_unknown"] == 1);
+}
+
+TEST_CASE("scan shows a running agent's port as portman-agent's, not as a finding") {
+  TempDir dir;
+  itest::write_file(dir / "reg.json", "{\"allocations\": {}}\n");
+  itest::Agent agent({"--registry", (dir / "reg.json").string()});
+  json report = scan(dir);
+  auto socks = sockets_on(report, agent.port());
+  REQUIRE(socks.size() == 1);
+  CHECK(socks[0]["service_name"] == "portman-agent");
+  CHECK(findings_of(report, "unregistered", agent.port()).empty());
+  CHECK(report["summary"]["unregistered"] == 0);
+  auto r = itest::portman({"scan", "--registry", (dir / "reg.json").string()});
+  CHECK(r.out.find("portman-agent") != std::string::npos);
+  CHECK(r.out.find("No findings") != std::string::npos);
 }

@@ -207,3 +207,36 @@ TEST_CASE("the page warns about unreadable processes only when a socket is left 
             .find("1 socket has no known owner: 3 processes could not be read") !=
         std::string::npos);
 }
+
+TEST_CASE("a missing registry file is said on the page, naming the path", "[landing]") {
+  Snapshot fresh = snapshot("{}", {sock("0.0.0.0", 8080, "nginx", 1)});
+  fresh.registry_path = "/srv/typo/<reg>.json";
+  fresh.registry_present = false;
+  fresh.registry_valid = false;
+  std::string page = render_landing_page(fresh, kBuild, "/metrics");
+  CHECK_THAT(page, Catch::Contains("No registry file at <code>/srv/typo/&lt;reg&gt;.json</code>: "
+                                   "every listening port shows as unregistered"));
+  CHECK_THAT(page, !Catch::Contains("registry file on disk is invalid"));
+
+  // Removed after a good load: the last good registry stays in use.
+  Snapshot removed = fresh;
+  removed.registry_last_reload_success = 1762084800;
+  CHECK_THAT(render_landing_page(removed, kBuild, "/metrics"),
+             Catch::Contains("the last good registry is in use"));
+
+  Snapshot present = snapshot("{}", {});
+  present.registry_path = "/srv/reg.json";
+  CHECK_THAT(render_landing_page(present, kBuild, "/metrics"), !Catch::Contains("No registry"));
+}
+
+TEST_CASE("the agent's own port shows as portman-agent, not unregistered", "[landing]") {
+  ListeningSocket own = sock("0.0.0.0", 9097, "portman", 1);
+  own.owners[0].cmdline = "/usr/bin/portman agent";
+  Snapshot snap = snapshot("{}", {own});
+  std::string page = render_landing_page(snap, kBuild, "/metrics");
+  std::string row = row_with(page, "<td>9097</td>");
+  CHECK_THAT(row, Catch::Contains("<td>portman-agent</td>"));
+  CHECK_THAT(row, Catch::Contains("<em>own port</em>"));
+  CHECK_THAT(row, !Catch::Contains("unregistered"));
+  CHECK_THAT(page, Catch::Contains("1 listening, 0 registered, 0 unregistered, 0 findings"));
+}

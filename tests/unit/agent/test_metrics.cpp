@@ -1,5 +1,5 @@
-// /metrics: the metric contract of docs/metrics.md, checked series by series on a hand-built
-// snapshot, and the whole output checked by promtool.
+// /metrics: the metric contract (agent/metric_catalog.hpp, documented in docs/metrics.md), checked
+// series by series on a hand-built snapshot, and the whole output checked by promtool.
 #include <catch2/catch.hpp>
 
 #include "unit/support.hpp"
@@ -22,6 +22,7 @@
 #include <string>
 #include <vector>
 
+#include "agent/metric_catalog.hpp"
 #include "agent/metrics.hpp"
 #include "libportman/allocation.hpp"
 
@@ -196,51 +197,120 @@ Exposition render(const Snapshot& snap) {
 
 }  // namespace
 
-TEST_CASE("every family of the contract has HELP and TYPE, and every sample has its family",
+std::string type_name(prometheus::MetricType type) {
+  return type == prometheus::MetricType::Counter ? "counter" : "gauge";
+}
+
+std::string label_list(const MetricSpec& spec) {  // "port,protocol"
+  std::string out;
+  for (auto l : spec.labels) (out += out.empty() ? "" : ",") += l;
+  return out;
+}
+
+TEST_CASE("every family of the catalog has its HELP, TYPE and labels, and nothing else is served",
           "[metrics]") {
   std::string text = render_metrics(realistic_snapshot(), kBuild);
   Exposition e = parse_exposition(text);
-  const std::map<std::string, std::string> contract = {
-      {"portman_build_info", "gauge"},
-      {"portman_scrape_collector_success", "gauge"},
-      {"portman_scrape_collector_duration_seconds", "gauge"},
-      {"portman_listening_port_info", "gauge"},
-      {"portman_registered_port_info", "gauge"},
-      {"portman_port_up", "gauge"},
-      {"portman_conflict", "gauge"},
-      {"portman_conflicts", "gauge"},
-      {"portman_unregistered_ports", "gauge"},
-      {"portman_range_ports", "gauge"},
-      {"portman_listener_changes_total", "counter"},
-      {"portman_registry_valid", "gauge"},
-      {"portman_registry_last_reload_success_timestamp_seconds", "gauge"},
-      {"portman_processes_unreadable", "gauge"},
-      {"process_cpu_seconds_total", "counter"},
-      {"process_resident_memory_bytes", "gauge"},
-      {"process_virtual_memory_bytes", "gauge"},
-      {"process_start_time_seconds", "gauge"},
-      {"process_open_fds", "gauge"},
-      {"process_max_fds", "gauge"},
-  };
-  for (const auto& [name, type] : contract) {
+  std::set<std::string> names;
+  for (const MetricSpec* spec : kMetricCatalog) {
+    const std::string name(spec->name);
     INFO(name);
-    CHECK(e.type[name] == type);
-    CHECK(e.help[name].size() > 10);
-    CHECK_FALSE(find(e, name).empty());
+    CHECK(names.insert(name).second);  // one entry each
+    CHECK(e.type[name] == type_name(spec->type));
+    CHECK(e.help[name] == std::string(spec->help));
+    CHECK(spec->help.size() > 10);
+    auto samples = find(e, name);
+    CHECK_FALSE(samples.empty());  // the realistic snapshot has a series of every family
+    std::set<std::string> want(spec->labels.begin(), spec->labels.end());
+    for (const Sample& s : samples) {
+      std::set<std::string> got;
+      for (const auto& [k, v] : s.labels) got.insert(k);
+      CHECK(got == want);
+    }
   }
-  // Nothing outside the contract, and one family each.
-  CHECK(e.type.size() == contract.size());
+  // Nothing outside the catalog, in the catalog's order, one family each.
+  CHECK(e.type.size() == names.size());
   for (const Sample& s : e.samples) {
     INFO(s.name);
-    CHECK(contract.count(s.name) == 1);
+    CHECK(names.count(s.name) == 1);
   }
   std::istringstream in(text);
-  std::map<std::string, int> type_lines;
+  std::vector<std::string> type_lines;
   for (std::string line; std::getline(in, line);)
-    if (line.rfind("# TYPE ", 0) == 0) ++type_lines[line.substr(7, line.find(' ', 7) - 7)];
-  for (const auto& [name, n] : type_lines) {
+    if (line.rfind("# TYPE ", 0) == 0) type_lines.push_back(line.substr(7, line.find(' ', 7) - 7));
+  std::vector<std::string> catalog_order;
+  for (const MetricSpec* spec : kMetricCatalog) catalog_order.emplace_back(spec->name);
+  CHECK(type_lines == catalog_order);
+}
+
+TEST_CASE("the catalog has the names the alert rules are written on", "[metrics]") {
+  // Spelled out here, not read from the catalog: renaming one is a change of the contract.
+  std::map<std::string, std::string> want = {
+      {"portman_finding", "kind,port,protocol,service_name,process"},
+      {"portman_findings", "kind"},
+      {"portman_port_up", "port,protocol"},
+      {"portman_registered_port_info",
+       "port,protocol,service_name,service_env,service_owner,service_type,status"},
+      {"portman_registry_present", ""},
+      {"portman_registry_valid", ""},
+      {"portman_sockets_owner_unknown", ""},
+      {"portman_processes_unreadable", ""}};
+  std::map<std::string, std::string> got;
+  for (const MetricSpec* spec : kMetricCatalog) got[std::string(spec->name)] = label_list(*spec);
+  for (const auto& [name, labels] : want) {
     INFO(name);
-    CHECK(n == 1);
+    REQUIRE(got.count(name) == 1);
+    CHECK(got[name] == labels);
+  }
+  for (const char* gone : {"portman_conflict", "portman_conflicts", "portman_unregistered_ports"})
+    CHECK(got.count(gone) == 0);
+}
+
+namespace {
+
+// The rows of the table under "## The metrics" in docs/metrics.md: name, type and label names.
+std::map<std::string, std::string> documented_metrics() {
+  auto docs = std::filesystem::path(PORTMAN_FIXTURES_DIR).parent_path().parent_path() / "docs" /
+              "metrics.md";
+  std::istringstream in(portman::test::slurp(docs.string()));
+  std::map<std::string, std::string> out;  // name -> "type labels"
+  bool in_section = false;
+  for (std::string line; std::getline(in, line);) {
+    if (line.rfind("## ", 0) == 0) in_section = line == "## The metrics";
+    if (!in_section || line.rfind("| `", 0) != 0) continue;
+    std::vector<std::string> cells;
+    std::istringstream row(line.substr(1));
+    for (std::string cell; std::getline(row, cell, '|');) {
+      cell.erase(0, cell.find_first_not_of(' '));
+      cell.erase(cell.find_last_not_of(' ') + 1);
+      cells.push_back(cell);
+    }
+    REQUIRE(cells.size() >= 4);
+    auto strip = [](std::string s) {
+      s.erase(std::remove(s.begin(), s.end(), '`'), s.end());
+      s.erase(std::remove(s.begin(), s.end(), ' '), s.end());
+      return s;
+    };
+    INFO(line);
+    CHECK(out.emplace(strip(cells[0]), cells[1] + " " + strip(cells[2])).second);
+  }
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("docs/metrics.md lists exactly the catalog: names, types and labels", "[metrics]") {
+  auto documented = documented_metrics();
+  std::map<std::string, std::string> catalog;
+  for (const MetricSpec* spec : kMetricCatalog)
+    catalog[std::string(spec->name)] = type_name(spec->type) + " " + label_list(*spec);
+  for (const auto& [name, row] : catalog) {
+    INFO(name << " in the catalog: " << row);
+    CHECK(documented[name] == row);
+  }
+  for (const auto& [name, row] : documented) {
+    INFO(name << " in docs/metrics.md");
+    CHECK(catalog.count(name) == 1);
   }
 }
 
@@ -255,13 +325,40 @@ TEST_CASE("build info, registry state and collector runs", "[metrics]") {
   CHECK(value_of(e, "portman_scrape_collector_duration_seconds", {{"collector", "owners"}}) ==
         "0.25");
   CHECK(value_of(e, "portman_registry_valid") == "0");
+  CHECK(value_of(e, "portman_registry_present") == "1");
   CHECK(value_of(e, "portman_registry_last_reload_success_timestamp_seconds") == "1762084800");
   CHECK(value_of(e, "portman_listener_changes_total") == "42");
-  CHECK(value_of(e, "portman_processes_unreadable") == "3");
 
   Snapshot valid = realistic_snapshot();
   valid.registry_valid = true;
   CHECK(value_of(render(valid), "portman_registry_valid") == "1");
+
+  Snapshot missing = realistic_snapshot();
+  missing.registry_present = false;
+  Exposition m = render(missing);
+  CHECK(value_of(m, "portman_registry_present") == "0");
+  CHECK(value_of(m, "portman_registry_valid") == "0");
+}
+
+TEST_CASE("sockets without a known owner are counted; unreadable processes are the detail",
+          "[metrics]") {
+  // 53/udp and 10500/udp have no owner while 3 processes could not be read.
+  Exposition e = render(realistic_snapshot());
+  CHECK(value_of(e, "portman_sockets_owner_unknown") == "2");
+  CHECK(value_of(e, "portman_processes_unreadable") == "3");
+
+  // Every socket has its owner: an unreadable process (PID 1 of a container) is no alarm.
+  Snapshot owned = realistic_snapshot();
+  std::erase_if(owned.live.sockets, [](const ListeningSocket& s) { return s.owners.empty(); });
+  owned.live.processes_unreadable = 1;
+  Exposition o = render(owned);
+  CHECK(value_of(o, "portman_sockets_owner_unknown") == "0");
+  CHECK(value_of(o, "portman_processes_unreadable") == "1");
+
+  // Every process read: a socket without an owner is one no process holds (a kernel socket).
+  Snapshot kernel = realistic_snapshot();
+  kernel.live.processes_unreadable = 0;
+  CHECK(value_of(render(kernel), "portman_sockets_owner_unknown") == "0");
 }
 
 TEST_CASE("one listening_port_info series per socket, with owner, container and service",
@@ -341,15 +438,42 @@ TEST_CASE("registered_port_info and port_up, one series per registry entry", "[m
   }
 
   CHECK(value_of(e, "portman_port_up", {{"port", "3000"}, {"protocol", "tcp"}}) == "1");
-  CHECK(value_of(e, "portman_port_up",
-                 {{"port", "53"}, {"protocol", "udp"}, {"service_name", "dns"}}) == "1");
-  CHECK(value_of(e, "portman_port_up",
-                 {{"port", "8001"}, {"service_env", "staging"}, {"status", "active"}}) == "0");
-  CHECK(value_of(e, "portman_port_up", {{"port", "9001"}, {"status", "needs_pairing"}}) == "0");
-  CHECK(find(e, "portman_port_up", {{"port", "9000"}})[0].labels.size() == 5);
+  CHECK(value_of(e, "portman_port_up", {{"port", "53"}, {"protocol", "udp"}}) == "1");
+  CHECK(value_of(e, "portman_port_up", {{"port", "8001"}, {"protocol", "tcp"}}) == "0");
+  CHECK(value_of(e, "portman_port_up", {{"port", "9001"}}) == "0");
+  CHECK(find(e, "portman_port_up", {{"port", "9000"}})[0].labels ==
+        std::map<std::string, std::string>{{"port", "9000"}, {"protocol", "tcp"}});
 }
 
-TEST_CASE("conflict series per finding, counts per kind, unregistered ports", "[metrics]") {
+TEST_CASE("port_up keeps its series when the service is renamed or changes status", "[metrics]") {
+  auto port_up_lines = [](const Snapshot& snap) {
+    std::istringstream in(render_metrics(snap, kBuild));
+    std::vector<std::string> out;
+    for (std::string line; std::getline(in, line);)
+      if (line.rfind("portman_port_up{", 0) == 0) out.push_back(line);
+    return out;
+  };
+  auto with_registry = [](const std::string& json) {
+    Snapshot snap = realistic_snapshot();
+    auto reg = Registry::parse(json, "registry.json");
+    REQUIRE(reg.ok());
+    snap.registry = std::make_shared<const Registry>(std::move(reg).value());
+    return snap;
+  };
+  Snapshot before = with_registry(
+      R"({"allocations": {"3000": {"service": "shop", "status": "active", "environment": "production"}}})");
+  Snapshot after = with_registry(
+      R"({"allocations": {"3000": {"service": "storefront", "status": "maintenance", "environment": "staging"}}})");
+  REQUIRE(port_up_lines(before) ==
+          std::vector<std::string>{"portman_port_up{port=\"3000\",protocol=\"tcp\"} 1"});
+  CHECK(port_up_lines(after) == port_up_lines(before));
+  // The metadata moved to the info metric, where the rename shows.
+  CHECK(value_of(render(after), "portman_registered_port_info",
+                 {{"port", "3000"}, {"service_name", "storefront"}, {"status", "maintenance"}}) ==
+        "1");
+}
+
+TEST_CASE("finding series per finding, and findings counted per kind", "[metrics]") {
   Snapshot snap = realistic_snapshot();
   Exposition e = render(snap);
 
@@ -357,40 +481,61 @@ TEST_CASE("conflict series per finding, counts per kind, unregistered ports", "[
       {"unregistered", "5"},     {"registered_down", "1"}, {"status_mismatch", "2"},
       {"owner_mismatch", "1"},   {"out_of_range", "1"},    {"duplicate", "1"},
       {"exposure_mismatch", "1"}};
-  CHECK(find(e, "portman_conflicts").size() == std::size(kAllFindingKinds));
+  CHECK(find(e, "portman_findings").size() == std::size(kAllFindingKinds));
   for (const auto& [kind, n] : counts) {
     INFO(kind);
-    CHECK(value_of(e, "portman_conflicts", {{"kind", kind}}) == n);
+    CHECK(value_of(e, "portman_findings", {{"kind", kind}}) == n);
   }
-  CHECK(value_of(e, "portman_unregistered_ports") == "5");
-  CHECK(find(e, "portman_conflict").size() == snap.findings.size());
+  CHECK(find(e, "portman_finding").size() == snap.findings.size());
 
-  CHECK(find(e, "portman_conflict", {{"port", "4000"}})[0].labels ==
+  CHECK(find(e, "portman_finding", {{"port", "4000"}})[0].labels ==
         std::map<std::string, std::string>{{"kind", "unregistered"},
                                            {"port", "4000"},
                                            {"protocol", "tcp"},
                                            {"service_name", ""},
                                            {"process", "node"}});
-  CHECK(value_of(e, "portman_conflict",
+  CHECK(value_of(e, "portman_finding",
                  {{"kind", "owner_mismatch"}, {"port", "9000"}, {"process", "nginx"}}) == "1");
-  CHECK(value_of(e, "portman_conflict",
+  CHECK(value_of(e, "portman_finding",
                  {{"kind", "registered_down"}, {"port", "8001"}, {"process", ""}}) == "1");
-  CHECK(value_of(e, "portman_conflict",
+  CHECK(value_of(e, "portman_finding",
                  {{"kind", "unregistered"}, {"port", "10500"}, {"protocol", "udp"}}) == "1");
-  CHECK(value_of(e, "portman_conflict", {{"kind", "duplicate"}, {"port", "8080"}}) == "1");
+  CHECK(value_of(e, "portman_finding", {{"kind", "duplicate"}, {"port", "8080"}}) == "1");
 
   // With no findings every kind is still there, at 0; identical findings give one series.
   Snapshot clean = realistic_snapshot();
   clean.findings.clear();
   Exposition c = render(clean);
   for (FindingKind kind : kAllFindingKinds)
-    CHECK(value_of(c, "portman_conflicts", {{"kind", std::string(to_string(kind))}}) == "0");
-  CHECK(value_of(c, "portman_unregistered_ports") == "0");
-  CHECK(find(c, "portman_conflict").empty());
+    CHECK(value_of(c, "portman_findings", {{"kind", std::string(to_string(kind))}}) == "0");
+  CHECK(find(c, "portman_finding").empty());
 
   Snapshot twice = realistic_snapshot();
   twice.findings.push_back(twice.findings.front());
-  CHECK(find(render(twice), "portman_conflict").size() == snap.findings.size());
+  CHECK(find(render(twice), "portman_finding").size() == snap.findings.size());
+}
+
+TEST_CASE("an agent's own socket is portman-agent's, not an unregistered finding", "[metrics]") {
+  Snapshot snap = realistic_snapshot();
+  Owner agent = owner(900, "portman", "prometheus");
+  agent.cmdline = "/usr/bin/portman --config /etc/portman/portman.yml agent";
+  snap.live.sockets.push_back(sock("0.0.0.0", 9097, {agent}, 90));
+  snap.findings = compare(*snap.registry, snap.live, *snap.config);
+  Exposition e = render(snap);
+  CHECK(value_of(e, "portman_listening_port_info", {{"port", "9097"}}) == "1");
+  CHECK(find(e, "portman_listening_port_info", {{"port", "9097"}})[0].labels.at("service_name") ==
+        "portman-agent");
+  CHECK(find(e, "portman_finding", {{"port", "9097"}}).empty());
+  CHECK(value_of(e, "portman_findings", {{"kind", "unregistered"}}) == "5");  // as without it
+
+  // A process named portman that is not the agent gets no such pass.
+  Snapshot cli = realistic_snapshot();
+  Owner other = owner(901, "portman", "root");
+  other.cmdline = "portman scan --json";
+  cli.live.sockets.push_back(sock("0.0.0.0", 9097, {other}, 91));
+  cli.findings = compare(*cli.registry, cli.live, *cli.config);
+  CHECK(value_of(render(cli), "portman_finding", {{"kind", "unregistered"}, {"port", "9097"}}) ==
+        "1");
 }
 
 TEST_CASE("range_ports: each type's range by state, adding up to its size", "[metrics]") {
@@ -453,7 +598,8 @@ TEST_CASE("label values are escaped as the text format requires", "[metrics]") {
   CHECK_THAT(text, Catch::Contains(R"(service_name="api \"quoted\" \\ back\nslash")"));
   CHECK_THAT(text, !Catch::Contains("back\nslash"));
   Exposition e = parse_exposition(text);
-  CHECK(value_of(e, "portman_port_up", {{"service_name", "api \"quoted\" \\ back\nslash"}}) == "0");
+  CHECK(value_of(e, "portman_registered_port_info",
+                 {{"service_name", "api \"quoted\" \\ back\nslash"}}) == "1");
 }
 
 TEST_CASE("no pid label and no command line anywhere", "[metrics]") {
@@ -480,8 +626,10 @@ TEST_CASE("an empty snapshot renders, without a registry or a config", "[metrics
   Exposition e = render(snap);
   CHECK(find(e, "portman_listening_port_info").empty());
   CHECK(find(e, "portman_range_ports").empty());
-  CHECK(find(e, "portman_conflicts").size() == std::size(kAllFindingKinds));
+  CHECK(find(e, "portman_findings").size() == std::size(kAllFindingKinds));
   CHECK(value_of(e, "portman_registry_valid") == "1");
+  CHECK(value_of(e, "portman_registry_present") == "1");
+  CHECK(value_of(e, "portman_sockets_owner_unknown") == "0");
   CHECK(e.type["portman_listening_port_info"] == "gauge");
 }
 

@@ -140,6 +140,29 @@ TEST_CASE("scan_report findings and summary counts match the comparison", "[repo
   CHECK(j["socket_source"] == "netlink");
 }
 
+TEST_CASE("scan_report counts the sockets whose owner is unknown, unreadable processes apart",
+          "[report]") {
+  Scan s;
+  s.live.processes_unreadable = 2;  // 9100 has no owner: its owner may be one of them
+  Json j = scan_report(s.reg, s.live, s.findings);
+  CHECK(j["sockets_owner_unknown"] == 1);
+  CHECK(j["processes_unreadable"] == 2);
+  s.live.sockets.pop_back();  // every socket has its owner: nothing is unknown
+  CHECK(scan_report(s.reg, s.live, s.findings)["sockets_owner_unknown"] == 0);
+}
+
+TEST_CASE("scan_report names an agent's own socket portman-agent", "[report]") {
+  Scan s;
+  s.live.sockets.push_back(
+      sock("0.0.0.0", 9097, {owner(500, "portman", "/usr/bin/portman", "portman agent")}, 5));
+  s.findings = compare(s.reg, s.live, default_config());
+  Json j = scan_report(s.reg, s.live, s.findings);
+  CHECK(j["listening"][4]["port"] == 9097);
+  CHECK(j["listening"][4]["service_name"] == "portman-agent");
+  CHECK(j["summary"]["unregistered"] == 2);  // 8080 and 9100, not the agent
+  CHECK(j["summary"]["registered"] == 4);    // the registry's entries, nothing added
+}
+
 TEST_CASE("an empty scan reports empty lists and zero counts", "[report]") {
   Registry empty;
   LiveState none;
