@@ -1,11 +1,13 @@
 // portman check PORT: the registry entry, every socket on the port with its owner, the findings,
 // and a verdict with advice. Only the sockets of that port are attributed: a fraction of a scan.
+#include <algorithm>
 #include <iostream>
 #include <optional>
 
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "libportman/findings.hpp"
+#include "libportman/own_socket.hpp"
 #include "libportman/report.hpp"
 
 namespace portman::cli {
@@ -77,6 +79,11 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
   const Entry* entry = registry->find(*key);
   bool listening = !live.sockets.empty();
   Verdict verdict = verdict_for(entry, listening, findings);
+  // A portman agent's own port needs no entry (libportman/own_socket.hpp): all is well.
+  const bool agents_own =
+      !entry && listening && findings.empty() &&
+      std::all_of(live.sockets.begin(), live.sockets.end(), held_by_portman_agent);
+  if (agents_own) verdict = Verdict::ok;
   int code = verdict == Verdict::ok ? 0 : 1;
   // `check 5353` on a host where only 5353/udp exists: the seed had no protocols, so say where
   // the port is in use rather than call it free.
@@ -168,7 +175,9 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
   }
   std::string v(to_string(verdict));
   std::cout << "\nVerdict: " << (code == 0 ? style.green(v) : style.red(v)) << " — "
-            << advice(verdict, *key) << "\n";
+            << (agents_own ? "the portman agent's own port (no entry needed)"
+                           : advice(verdict, *key))
+            << "\n";
   if (other) std::cout << style.yellow(other_protocol_note(*other)) << "\n";
   return code;
 }

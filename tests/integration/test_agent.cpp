@@ -155,6 +155,12 @@ TEST_CASE("agent: its own listening port is portman-agent's, with no entry and n
   // Nothing is added to the registry: only the file's entry is there.
   CHECK(metric(text, "portman_registered_port_info", {port}) == std::nullopt);
   CHECK(metric(text, "portman_port_up", {port}) == std::nullopt);
+  // check agrees: no finding, and the verdict is ok.
+  auto check = itest::portman(
+      {"check", std::to_string(agent.port()), "--json", "--registry", (dir / "reg.json").string()});
+  CHECK(check.code == 0);
+  CHECK(check.json()["verdict"] == "ok");
+  CHECK(check.json()["findings"].empty());
 }
 
 TEST_CASE("agent: the renamed metrics pass promtool check metrics") {
