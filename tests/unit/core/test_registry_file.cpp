@@ -446,7 +446,7 @@ TEST_CASE("registry_unchanged tells a file read from one saved or edited since",
   REQUIRE(again.ok());
   std::string text = slurp(file);
   text[text.find("\"b\"") + 1] = 'c';  // same size, same inode: an edit in place
-  std::this_thread::sleep_for(10ms);   // past the file system's clock granularity
+  std::this_thread::sleep_for(50ms);   // past the file system's clock granularity
   {
     std::fstream out(file, std::ios::in | std::ios::out | std::ios::binary);
     out << text;
