@@ -74,16 +74,24 @@ LiveState scan_live(const Context& ctx, const ScanScope& scope) {
 }
 
 Status change_registry(const Context& ctx, const std::function<Result<bool>(Registry&)>& change) {
-  // An invalid file is refused before the lock, so that not even the sidecar appears.
-  if (auto early = load_registry(ctx.registry); !early) return early.error();
+  // Parsed before the lock: an invalid file is refused without even creating the sidecar, and
+  // a big file does not keep other writers waiting while it is parsed.
+  auto loaded = read_registry_file(ctx.registry);
+  if (!loaded) return loaded.error();
   auto lock = lock_registry(ctx.registry, ctx.config.lock_timeout);
   if (!lock) return lock.error();
-  auto registry = load_registry(ctx.registry);
-  if (!registry) return registry.error();
-  auto changed = change(*registry);
+  // Parsed again only if another writer (or an editor) changed the file meanwhile.
+  if (!registry_unchanged(lock->file(), *loaded)) {
+    loaded = read_registry_file(lock->file());
+    if (!loaded) return loaded.error();
+  }
+  auto changed = change(loaded->registry);
   if (!changed) return changed.error();
   if (!*changed) return {};
-  return save_registry(ctx.registry, *registry, std::chrono::system_clock::now());
+  auto saved = save_registry(*lock, loaded->registry, std::chrono::system_clock::now());
+  if (!saved) return saved.error();
+  for (const auto& warning : *saved) std::cerr << "portman: warning: " << warning << "\n";
+  return {};
 }
 
 std::string now_timestamp() {

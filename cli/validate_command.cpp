@@ -6,6 +6,7 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "libportman/config.hpp"
+#include "libportman/registry_file.hpp"
 #include "libportman/registry_ranges.hpp"
 
 namespace portman::cli {
@@ -79,6 +80,8 @@ std::vector<Problem> check_ephemeral(const Context& ctx) {
 
 Result<int> run_validate(const Context& ctx, const ValidateOptions& o) {
   std::vector<Problem> problems = check_ephemeral(ctx);
+  for (auto& w : registry_location_warnings(ctx.registry))
+    problems.push_back({false, w.where, w.message});
   auto registry = read_registry(ctx);
   if (registry && registry_missing(ctx)) {
     // A typo in the path must not pass for an empty registry.

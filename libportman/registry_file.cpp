@@ -1,40 +1,172 @@
 #include "libportman/registry_file.hpp"
 
 #include <fcntl.h>
+#include <grp.h>
+#include <pwd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
+#include <climits>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
+#include <optional>
+#include <random>
+#include <set>
 #include <sstream>
 #include <thread>
+
+#include "libportman/limits.hpp"
 
 namespace portman {
 namespace fs = std::filesystem;
 namespace {
 
+// As the kernel's MAXSYMLINKS: a longer chain is a loop.
+constexpr int kMaxLinks = 40;
+
 Error io_error(const std::string& what, const fs::path& path, int err = errno) {
   return make_error(ErrorKind::io, what + " " + path.string() + ": " + std::strerror(err));
 }
 
-// The pid holding a flock on (dev, ino), from /proc/locks; 0 when it cannot be known.
-pid_t lock_holder(const struct stat& st) {
+fs::path folder_of(const fs::path& p) {
+  return p.has_parent_path() ? p.parent_path() : fs::path(".");
+}
+
+// The path, then every link target on the way to the file (the last element).
+Result<std::vector<fs::path>> link_chain(const fs::path& registry) {
+  std::vector<fs::path> chain{registry};
+  for (;;) {
+    const fs::path& p = chain.back();
+    struct stat st {};
+    if (::lstat(p.c_str(), &st) != 0 || !S_ISLNK(st.st_mode)) return chain;
+    if (chain.size() > kMaxLinks) return io_error("cannot follow registry link", registry, ELOOP);
+    std::string target(PATH_MAX, '\0');
+    ssize_t n = ::readlink(p.c_str(), target.data(), target.size());
+    if (n < 0) return io_error("cannot read link", p);
+    target.resize(static_cast<size_t>(n));
+    fs::path next(target);
+    // Not normalised: "dir/.." must go through dir as the kernel does, dir being maybe a link.
+    chain.push_back(next.is_absolute() ? next : folder_of(p) / next);
+  }
+}
+
+// The pid holding a flock on inode `ino`, from /proc/locks; 0 when it cannot be known.
+pid_t lock_holder(ino_t ino) {
   std::ifstream locks("/proc/locks");
-  std::string line;
-  char want[64];
-  std::snprintf(want, sizeof want, ":%llu ", static_cast<unsigned long long>(st.st_ino));
+  std::string line, want = ":" + std::to_string(ino) + " ";
   while (std::getline(locks, line)) {
     // "1: FLOCK  ADVISORY  WRITE 4242 00:2a:1234 0 EOF"; waiters are marked "->".
-    if (line.find("->") != std::string::npos || line.find("FLOCK") == std::string::npos) continue;
-    if (line.find(want) == std::string::npos) continue;
+    if (line.find("->") != std::string::npos || line.find("FLOCK") == std::string::npos ||
+        line.find(want) == std::string::npos)
+      continue;
     std::istringstream in(line);
     std::string id, kind, mode, access;
     long pid = 0;
     if (in >> id >> kind >> mode >> access >> pid) return static_cast<pid_t>(pid);
   }
   return 0;
+}
+
+std::string user_name(uid_t uid) {
+  struct passwd pw {};
+  struct passwd* found = nullptr;
+  char buf[4096];
+  if (::getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found)
+    return std::string(pw.pw_name) + " (uid " + std::to_string(uid) + ")";
+  return "uid " + std::to_string(uid);
+}
+
+std::string group_name(gid_t gid) {
+  struct group gr {};
+  struct group* found = nullptr;
+  char buf[4096];
+  if (::getgrgid_r(gid, &gr, buf, sizeof buf, &found) == 0 && found)
+    return std::string(gr.gr_name) + " (gid " + std::to_string(gid) + ")";
+  return "gid " + std::to_string(gid);
+}
+
+std::string kind_of(mode_t mode) {
+  if (S_ISDIR(mode)) return "a folder";
+  if (S_ISLNK(mode)) return "a symbolic link";
+  if (S_ISCHR(mode)) return "a character device";
+  if (S_ISBLK(mode)) return "a block device";
+  if (S_ISFIFO(mode)) return "a named pipe";
+  if (S_ISSOCK(mode)) return "a socket";
+  return "not a regular file";
+}
+
+FileStamp stamp_of(const struct stat& st) {
+  return {st.st_dev, st.st_ino, st.st_size,
+          static_cast<long long>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+          static_cast<long long>(st.st_ctim.tv_sec) * 1000000000 + st.st_ctim.tv_nsec};
+}
+
+// The registry file's owner, group and mode, which the files portman writes beside it take.
+struct Ownership {
+  bool exists = false;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  mode_t mode = 0;
+};
+
+Ownership ownership_of(const struct stat& st) {
+  return {true, st.st_uid, st.st_gid, static_cast<mode_t>(st.st_mode & 07777)};
+}
+
+// Read and write on the lock for each class that may write the registry, and for no other.
+mode_t lock_mode(mode_t registry_mode) {
+  mode_t out = 0;
+  if (registry_mode & S_IWUSR) out |= S_IRUSR | S_IWUSR;
+  if (registry_mode & S_IWGRP) out |= S_IRGRP | S_IWGRP;
+  if (registry_mode & S_IWOTH) out |= S_IROTH | S_IWOTH;
+  return out;
+}
+
+// A file beside the registry that portman may use: created by the caller or root, by the
+// registry's owner, or, for a registry its group may write, a file of that group.
+bool trusted_owner(const struct stat& st, const Ownership& reg) {
+  if (st.st_uid == 0 || st.st_uid == ::geteuid()) return true;
+  if (!reg.exists) return false;
+  return st.st_uid == reg.uid || ((reg.mode & S_IWGRP) && st.st_gid == reg.gid);
+}
+
+// Why a lock file found at the path must not be used: a link, not a regular file, a second name
+// of another file (its mode would be changed), or a file of a stranger.
+std::optional<Error> unusable_lock(const fs::path& lock, const struct stat& st,
+                                   const Ownership& reg) {
+  std::string why;
+  if (S_ISLNK(st.st_mode))
+    why = "is a symbolic link; portman does not follow links beside the registry";
+  else if (!S_ISREG(st.st_mode))
+    why = "is " + kind_of(st.st_mode) + ", not a regular file";
+  else if (st.st_nlink != 1)
+    why = "has " + std::to_string(st.st_nlink) + " names (hard links); portman will not use it";
+  else if (!trusted_owner(st, reg))
+    why = "belongs to " + user_name(st.st_uid) + ", neither the registry's owner nor you";
+  if (why.empty()) return std::nullopt;
+  return make_error(ErrorKind::io, "lock file " + lock.string() + " " + why + " (remove it)");
+}
+
+// Gives the file at `fd` the registry's owner, group and mode. Not root, the owner cannot be
+// given away; the group still can by a member of it. Returns a warning when the group is lost.
+Result<std::optional<std::string>> adopt_ownership(int fd, const Ownership& reg,
+                                                   const fs::path& shown) {
+  std::optional<std::string> warning;
+  if (::fchown(fd, reg.uid, reg.gid) != 0 && ::fchown(fd, static_cast<uid_t>(-1), reg.gid) != 0) {
+    int err = errno;
+    struct stat st {};
+    ::fstat(fd, &st);
+    warning = shown.string() + " now has group " + group_name(st.st_gid) + " instead of " +
+              group_name(reg.gid) + " (" + std::strerror(err) +
+              "): members of that group may no longer write it";
+  }
+  // After the chown, which clears set-id bits.
+  if (::fchmod(fd, reg.mode) != 0) return io_error("cannot set the mode of", shown);
+  return warning;
 }
 
 Status write_all(int fd, std::string_view data, const fs::path& path) {
@@ -49,48 +181,127 @@ Status write_all(int fd, std::string_view data, const fs::path& path) {
   return {};
 }
 
-Status fsync_dir(const fs::path& dir) {
-  UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  if (!fd) return io_error("cannot open folder", dir);
-  if (::fsync(fd.get()) != 0) return io_error("cannot fsync folder", dir);
-  return {};
-}
+// A new file in `dir` under a name nobody can guess, never through a link nor over an existing
+// file: a name planted there makes us pick another, never write into someone else's file.
+struct NewFile {
+  UniqueFd fd;
+  std::string name;
+};
 
-fs::path folder_of(const fs::path& p) {
-  return p.has_parent_path() ? p.parent_path() : fs::path(".");
+Result<NewFile> create_exclusive(int dir, const fs::path& dir_path, const std::string& prefix,
+                                 mode_t mode) {
+  std::random_device random;
+  for (int attempt = 0; attempt < 16; ++attempt) {
+    char suffix[17];
+    std::snprintf(suffix, sizeof suffix, "%08x%08x", random(), random());
+    std::string name = prefix + suffix;
+    UniqueFd fd(
+        ::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, mode));
+    if (fd) return NewFile{std::move(fd), name};
+    if (errno != EEXIST) return io_error("cannot create", dir_path / name);
+  }
+  return io_error("cannot create", dir_path / (prefix + "*"), EEXIST);
 }
 
 // Temp files of saves that were killed (kill -9, power loss). Called with the lock held, so no
-// other save is in progress and every such file is debris.
-void remove_debris(const fs::path& registry) {
-  const std::string name = registry.filename().string();
+// other save is in progress. Only our own regular files go: never a link, never someone else's.
+void remove_debris(int dir, const fs::path& dir_path, const std::string& name,
+                   const Ownership& reg) {
   std::error_code ec;
-  for (const auto& entry : fs::directory_iterator(folder_of(registry), ec)) {
+  for (const auto& entry : fs::directory_iterator(dir_path, ec)) {
     std::string n = entry.path().filename().string();
-    if (n.rfind(name + ".tmp.", 0) == 0 || n.rfind(name + ".bak.tmp.", 0) == 0)
-      ::unlink(entry.path().c_str());
+    if (n.rfind(name + ".tmp.", 0) != 0 && n.rfind(name + ".bak.tmp.", 0) != 0) continue;
+    struct stat st {};
+    if (::fstatat(dir, n.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0 || !S_ISREG(st.st_mode)) continue;
+    if (st.st_uid == ::geteuid() || (reg.exists && st.st_uid == reg.uid))
+      ::unlinkat(dir, n.c_str(), 0);
   }
+}
+
+// FILE.bak: a regular file holding the previous version, written like the registry itself.
+Status keep_backup(int dir, const fs::path& dir_path, const std::string& name,
+                   const Ownership& reg) {
+  UniqueFd old(::openat(dir, name.c_str(), O_RDONLY | O_NOFOLLOW | O_CLOEXEC));
+  if (!old) return io_error("cannot read", dir_path / name);
+  auto bak = create_exclusive(dir, dir_path, name + ".bak.tmp.", 0600);
+  if (!bak) return bak.error();
+  const fs::path bak_tmp = dir_path / bak->name;
+  auto fail = [&](Error e) -> Status {
+    ::unlinkat(dir, bak->name.c_str(), 0);
+    return e;
+  };
+  // The group warning, if any, is the registry's own; said once.
+  if (auto owned = adopt_ownership(bak->fd.get(), reg, bak_tmp); !owned) return fail(owned.error());
+  char buf[65536];
+  for (;;) {
+    ssize_t n = ::read(old.get(), buf, sizeof buf);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return fail(io_error("cannot read", dir_path / name));
+    if (n == 0) break;
+    if (auto st = write_all(bak->fd.get(), {buf, static_cast<size_t>(n)}, bak_tmp); !st)
+      return fail(st.error());
+  }
+  if (::fsync(bak->fd.get()) != 0) return fail(io_error("cannot fsync", bak_tmp));
+  const std::string bak_name = name + ".bak";
+  if (::renameat(dir, bak->name.c_str(), dir, bak_name.c_str()) != 0)
+    return fail(io_error("cannot keep backup", dir_path / bak_name));
+  return {};
 }
 
 }  // namespace
 
+Result<fs::path> resolve_registry(const fs::path& registry) {
+  auto chain = link_chain(registry);
+  if (!chain) return chain.error();
+  return chain->back();
+}
+
 Result<RegistryLock> lock_registry(const fs::path& registry, std::chrono::milliseconds timeout) {
+  auto resolved = resolve_registry(registry);
+  if (!resolved) return resolved.error();
+  const fs::path& file = *resolved;
+  const fs::path dir = folder_of(file);
   std::error_code ec;
-  fs::create_directories(folder_of(registry), ec);
-  if (ec)
-    return make_error(ErrorKind::io,
-                      "cannot create folder " + folder_of(registry).string() + ": " + ec.message());
-  fs::path lock_path = registry.string() + ".lock";
-  UniqueFd fd(::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644));
-  if (!fd) return io_error("cannot open lock file", lock_path);
+  if (file == registry) {
+    fs::create_directories(dir, ec);
+    if (ec)
+      return make_error(ErrorKind::io,
+                        "cannot create folder " + dir.string() + ": " + ec.message());
+  } else if (!fs::is_directory(dir, ec)) {
+    return make_error(ErrorKind::io, "registry " + registry.string() + " is a link to " +
+                                         file.string() + ", whose folder does not exist");
+  }
+  Ownership reg;
+  if (struct stat st{}; ::stat(file.c_str(), &st) == 0) reg = ownership_of(st);
+  const mode_t mode = reg.exists ? lock_mode(reg.mode) : 0600;
+
+  fs::path lock_path = file.string() + ".lock";
+  // No link followed, no pipe or device opened for real (O_NONBLOCK, O_NOCTTY), then checked.
+  UniqueFd fd(::open(lock_path.c_str(),
+                     O_RDWR | O_CREAT | O_NOFOLLOW | O_NONBLOCK | O_NOCTTY | O_CLOEXEC, mode));
+  struct stat st {};
+  if (!fd) {
+    // Why, when it is something planted (kernels differ: ELOOP, or EACCES in a sticky folder).
+    int err = errno;
+    if (::lstat(lock_path.c_str(), &st) == 0)
+      if (auto planted = unusable_lock(lock_path, st, reg)) return *planted;
+    return io_error("cannot open lock file", lock_path, err);
+  }
+  if (::fstat(fd.get(), &st) != 0) return io_error("cannot stat lock file", lock_path);
+  if (auto planted = unusable_lock(lock_path, st, reg)) return *planted;
+  // Whoever created it, the lock is the registry's: owner, group, and no read without write.
+  // Best effort: only the owner (or root) may change it, and it is only a matter of who may wait.
+  if (reg.exists && (st.st_uid != reg.uid || st.st_gid != reg.gid))
+    if (::fchown(fd.get(), reg.uid, reg.gid) != 0)
+      (void)::fchown(fd.get(), static_cast<uid_t>(-1), reg.gid);
+  if ((st.st_mode & 07777) != mode) (void)::fchmod(fd.get(), mode);
+
   auto deadline = std::chrono::steady_clock::now() + timeout;
   auto pause = std::chrono::milliseconds(1);
   while (::flock(fd.get(), LOCK_EX | LOCK_NB) != 0) {
     if (errno != EWOULDBLOCK && errno != EINTR) return io_error("cannot lock", lock_path);
     if (std::chrono::steady_clock::now() >= deadline) {
-      struct stat st {};
-      ::fstat(fd.get(), &st);
-      pid_t holder = lock_holder(st);
+      pid_t holder = lock_holder(st.st_ino);
       std::string who = holder > 0 ? "pid " + std::to_string(holder) : "another process";
       return make_error(ErrorKind::io, "registry " + registry.string() + " is locked by " + who +
                                            " (" + lock_path.string() + "); gave up after " +
@@ -100,71 +311,140 @@ Result<RegistryLock> lock_registry(const fs::path& registry, std::chrono::millis
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::milliseconds(20));
   }
-  return RegistryLock(std::move(fd));
+  return RegistryLock(std::move(fd), file);
 }
 
-Result<Registry> load_registry(const fs::path& registry) {
-  UniqueFd fd(::open(registry.c_str(), O_RDONLY | O_CLOEXEC));
-  if (!fd) {
-    if (errno == ENOENT) return Registry();
-    return make_error(ErrorKind::io,
-                      "cannot read registry " + registry.string() + ": " + std::strerror(errno));
+Result<LoadedRegistry> read_registry_file(const fs::path& registry) {
+  LoadedRegistry out;
+  // O_NONBLOCK: a named pipe at the path must be refused, not waited on.
+  out.fd = UniqueFd(::open(registry.c_str(), O_RDONLY | O_NONBLOCK | O_NOCTTY | O_CLOEXEC));
+  if (!out.fd) {
+    if (errno == ENOENT) return out;
+    return io_error("cannot read registry", registry);
   }
-  std::string text;
-  char buf[65536];
+  out.found = true;
+  struct stat st {};
+  if (::fstat(out.fd.get(), &st) != 0) return io_error("cannot read registry", registry);
+  out.stamp = stamp_of(st);
+  if (!S_ISREG(st.st_mode))
+    return make_error(ErrorKind::invalid_data, "registry " + registry.string() + " is " +
+                                                   kind_of(st.st_mode) +
+                                                   ", not a regular file; give a JSON file");
+  auto too_big = [&](unsigned long long size) {
+    return make_error(ErrorKind::invalid_data, "registry " + registry.string() + " is " +
+                                                   std::to_string(size) +
+                                                   " bytes, more than the limit of " +
+                                                   std::to_string(kRegistryMaxBytes) + " bytes");
+  };
+  if (static_cast<unsigned long long>(st.st_size) > kRegistryMaxBytes) return too_big(st.st_size);
+  // One read of the size fstat gave; more only if the file grew meanwhile.
+  std::string text(static_cast<size_t>(st.st_size) + 1, '\0');
+  size_t used = 0;
   for (;;) {
-    ssize_t n = ::read(fd.get(), buf, sizeof buf);
+    if (used == text.size()) {
+      if (text.size() > kRegistryMaxBytes) return too_big(text.size());
+      text.resize(std::min(text.size() * 2, kRegistryMaxBytes + 1));
+    }
+    ssize_t n = ::read(out.fd.get(), text.data() + used, text.size() - used);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0)
       return make_error(ErrorKind::invalid_data,
                         "cannot read registry " + registry.string() + ": " + std::strerror(errno));
     if (n == 0) break;
-    text.append(buf, static_cast<size_t>(n));
+    used += static_cast<size_t>(n);
   }
-  return Registry::parse(text, registry.string());
+  text.resize(used);
+  auto parsed = Registry::parse(text, registry.string());
+  if (!parsed) return parsed.error();
+  out.registry = std::move(*parsed);
+  return out;
 }
 
-Status save_registry(const fs::path& registry, const Registry& r,
-                     std::chrono::system_clock::time_point now) {
+Result<Registry> load_registry(const fs::path& registry) {
+  auto loaded = read_registry_file(registry);
+  if (!loaded) return loaded.error();
+  return std::move(loaded->registry);
+}
+
+bool registry_unchanged(const fs::path& file, const LoadedRegistry& loaded) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return errno == ENOENT && !loaded.found;
+  return loaded.found && stamp_of(st) == loaded.stamp;
+}
+
+Result<std::vector<std::string>> save_registry(const RegistryLock& lock, const Registry& r,
+                                               std::chrono::system_clock::time_point now) {
+  const fs::path& file = lock.file();
   if (!r.duplicate_keys().empty())
     return make_error(ErrorKind::invalid_data,
-                      registry.string() + ": key " + r.duplicate_keys().front() +
+                      file.string() + ": key " + r.duplicate_keys().front() +
                           " is written twice; a rewrite would lose one of them, so portman "
                           "will not change this file until it is fixed by hand");
-  const fs::path dir = folder_of(registry);
-  remove_debris(registry);
-  const std::string text = r.serialize_next(now);
-  fs::path tmp = registry.string() + ".tmp." + std::to_string(::getpid());
-  {
-    UniqueFd fd(::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644));
-    if (!fd) return io_error("cannot create", tmp);
-    // The new file keeps the old one's mode: a registry kept private stays private.
-    struct stat old {};
-    if (::stat(registry.c_str(), &old) == 0) ::fchmod(fd.get(), old.st_mode & 07777);
-    Status st = write_all(fd.get(), text, tmp);
-    if (st && ::fsync(fd.get()) != 0) st = io_error("cannot fsync", tmp);
-    if (!st) {
-      ::unlink(tmp.c_str());  // a full disk leaves the old registry and no debris
-      return st;
-    }
-  }
-  // The old file becomes the .bak by a second name on its inode: it is never modified in place.
-  fs::path bak = registry.string() + ".bak";
-  fs::path bak_tmp = bak.string() + ".tmp." + std::to_string(::getpid());
-  ::unlink(bak_tmp.c_str());  // debris of a save killed here by a process with our (reused) pid
-  if (::link(registry.c_str(), bak_tmp.c_str()) == 0) {
-    if (::rename(bak_tmp.c_str(), bak.c_str()) != 0) ::unlink(bak_tmp.c_str());
+  const fs::path dir_path = folder_of(file);
+  const std::string name = file.filename().string();
+  // Every name below is taken relative to this folder, whatever happens to the path meanwhile.
+  UniqueFd dir(::open(dir_path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dir) return io_error("cannot open folder", dir_path);
+  Ownership reg;
+  if (struct stat st{}; ::fstatat(dir.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) {
+    if (!S_ISREG(st.st_mode))
+      return make_error(ErrorKind::io, "registry " + file.string() + " is " + kind_of(st.st_mode) +
+                                           ", not a regular file; nothing written");
+    reg = ownership_of(st);
+    // Replacing the file needs only the folder; writing it should need the file, as it did.
+    if (::faccessat(dir.get(), name.c_str(), W_OK, AT_EACCESS) != 0)
+      return io_error("cannot write registry", file);
   } else if (errno != ENOENT) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return io_error("cannot keep backup", bak, err);
+    return io_error("cannot stat registry", file);
   }
-  if (::rename(tmp.c_str(), registry.c_str()) != 0) {
-    int err = errno;
-    ::unlink(tmp.c_str());
-    return io_error("cannot replace", registry, err);
+  remove_debris(dir.get(), dir_path, name, reg);
+  const std::string text = r.serialize_next(now);
+
+  // A new registry is 0644 less the umask; an existing one's temp file is private until it
+  // takes the registry's owner and mode.
+  auto tmp = create_exclusive(dir.get(), dir_path, name + ".tmp.", reg.exists ? 0600 : 0644);
+  if (!tmp) return tmp.error();
+  const fs::path tmp_path = dir_path / tmp->name;
+  auto fail = [&](Error e) -> Result<std::vector<std::string>> {
+    ::unlinkat(dir.get(), tmp->name.c_str(), 0);  // a full disk leaves the old file, no debris
+    return e;
+  };
+  std::vector<std::string> warnings;
+  if (reg.exists) {
+    auto owned = adopt_ownership(tmp->fd.get(), reg, file);
+    if (!owned) return fail(owned.error());
+    if (*owned) warnings.push_back(**owned);
   }
-  return fsync_dir(dir);
+  if (auto st = write_all(tmp->fd.get(), text, tmp_path); !st) return fail(st.error());
+  if (::fsync(tmp->fd.get()) != 0) return fail(io_error("cannot fsync", tmp_path));
+  tmp->fd.reset();
+  if (reg.exists)
+    if (auto st = keep_backup(dir.get(), dir_path, name, reg); !st) return fail(st.error());
+  if (::renameat(dir.get(), tmp->name.c_str(), dir.get(), name.c_str()) != 0)
+    return fail(io_error("cannot replace", file));
+  if (::fsync(dir.get()) != 0) return io_error("cannot fsync folder", dir_path);
+  return warnings;
+}
+
+std::vector<LocationWarning> registry_location_warnings(const fs::path& registry) {
+  std::vector<LocationWarning> out;
+  auto chain = link_chain(registry);
+  if (!chain) return out;
+  std::set<fs::path> seen;
+  for (const fs::path& p : *chain) {
+    fs::path dir = folder_of(p);
+    struct stat st {};
+    if (!seen.insert(dir).second || ::stat(dir.c_str(), &st) != 0) continue;
+    if ((st.st_mode & S_IWOTH) && !(st.st_mode & S_ISVTX))
+      out.push_back(
+          {dir.string(), "folder of the registry" + std::string(p == chain->back() ? "" : " link") +
+                             " is writable by every user and not sticky: anyone can replace " +
+                             p.filename().string() + " or files beside it (chmod o-w, or +t)"});
+  }
+  struct stat st {};
+  if (::stat(chain->back().c_str(), &st) == 0 && S_ISREG(st.st_mode) && (st.st_mode & S_IWOTH))
+    out.push_back({chain->back().string(), "registry is writable by every user (chmod o-w)"});
+  return out;
 }
 
 }  // namespace portman
