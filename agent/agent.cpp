@@ -224,7 +224,10 @@ Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Co
   scans.use_config(std::make_shared<const Config>(config));
   RegistryLoader registry(paths.registry, scans, log);
   registry.reload();
-  auto watch = RegistryWatch::open(paths.registry);
+  // Saves replace the file the path resolves to: with a symlinked registry, that file's folder
+  // is the one to watch.
+  auto resolved = resolve_registry(paths.registry);
+  auto watch = RegistryWatch::open(resolved ? *resolved : paths.registry);
   if (!watch)
     log.warn("cannot watch the registry's folder; checking the file every 2s instead",
              {{"err", watch.error().message}});
@@ -248,6 +251,7 @@ Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Co
                                      {"tls", web.tls ? "true" : "false"},
                                      {"telemetry_path", settings.telemetry_path},
                                      {"registry", paths.registry.string()},
+                                     {"registry_from", paths.registry_origin},
                                      {"config", config.source}});
   warn_about_privileges(log);
   for (size_t i = 0; i < settings.listen_addresses.size(); ++i) {

@@ -40,6 +40,7 @@ Result<AgentSettings> resolve_agent_settings(const AgentFlags& flags, const Agen
 struct AgentPaths {
   std::optional<std::string> config;  // re-read on SIGHUP (same lookup as at start)
   std::filesystem::path registry;
+  std::string registry_origin;  // how the path was chosen, for the log: "--registry", ...
 };
 
 // Runs until SIGTERM or SIGINT; the exit code, or an Error when it cannot start.

@@ -42,7 +42,8 @@ void add_agent_command(CLI::App& app, Action& action) {
       f.procfs = ctx.global.procfs;
       auto settings = agent::resolve_agent_settings(f, ctx.config.agent);
       if (!settings) return settings.error();
-      return agent::run_agent(*settings, {ctx.global.config, ctx.registry}, ctx.config);
+      return agent::run_agent(*settings, {ctx.global.config, ctx.registry, ctx.registry_origin},
+                              ctx.config);
     };
   });
 }

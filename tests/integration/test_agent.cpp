@@ -142,6 +142,24 @@ TEST_CASE("agent: a port allocated with the CLI while the agent runs shows up re
         1);
 }
 
+TEST_CASE("agent: with a symlinked registry in another folder it sees saves through the link") {
+  TempDir dir, elsewhere;
+  itest::write_file(elsewhere / "m.json", "{\"allocations\": {}}\n");
+  std::filesystem::create_symlink(elsewhere / "m.json", dir / "reg.json");
+  Listener l({"tcp:127.0.0.1:18316"});
+  Agent agent(args(dir));
+  CHECK(metric(scrape(agent), "portman_findings", {"kind=\"unregistered\""}) == 1);
+  REQUIRE(itest::portman(
+              {"allocate", "linked", "-p", "18316", "--registry", (dir / "reg.json").string()})
+              .code == 0);
+  REQUIRE(std::filesystem::is_symlink(dir / "reg.json"));
+  std::string text = scrape_until(agent, [](const std::string& t) {
+    return metric(t, "portman_registered_port_info", {"service_name=\"linked\""}).has_value();
+  });
+  CHECK(metric(text, "portman_findings", {"kind=\"unregistered\""}) == 0);
+  CHECK(agent.log().find("registry_from=--registry") != std::string::npos);
+}
+
 TEST_CASE("agent: its own listening port is portman-agent's, with no entry and no finding") {
   TempDir dir;
   write_registry(dir, R"({"18315": {"service": "other", "status": "allocated"}})");

@@ -75,26 +75,18 @@ itest::RunOptions as(uid_t uid) {
   return o;
 }
 
-// portman as another user: a copy of the binary where that user can run it (the build folder
-// may be under /root, mode 0700).
+// portman as another user, from a copy that user can run (the build folder may be under /root,
+// mode 0700).
 class PortmanAs {
  public:
-  explicit PortmanAs(uid_t uid) : uid_(uid), bin_(dir_ / "portman") {
-    fs::copy_file(PORTMAN_BIN, bin_);
-    REQUIRE(::chmod(bin_.c_str(), 0755) == 0);
-  }
+  explicit PortmanAs(uid_t uid) : options_(itest::as_user(dir_, uid)) {}
   itest::RunResult operator()(const std::vector<std::string>& args) const {
-    std::vector<std::string> argv = {bin_.string()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    itest::RunOptions o = as(uid_);
-    o.env = {{"PORTMAN_CONFIG", "/dev/null"}, {"NO_COLOR", "1"}};
-    return itest::run(argv, o);
+    return itest::portman(args, options_);
   }
 
  private:
   TempDir dir_;
-  uid_t uid_;
-  fs::path bin_;
+  itest::RunOptions options_;
 };
 
 // What another user does in a shell.
