@@ -237,7 +237,11 @@ TEST_CASE("a missing registry is said, with the path and how it was chosen") {
   auto update = itest::portman({"update", "3000", "active", "--registry", missing});
   CHECK(update.code == 1);
   CHECK(update.err.find("does not exist") != std::string::npos);
-  CHECK_FALSE(fs::exists(missing));
+  auto release = itest::portman({"release", "3000", "--registry", missing});
+  CHECK(release.code == 1);
+  CHECK(release.err.find("does not exist") != std::string::npos);
+  // Refused before the lock: not even the folder appears.
+  CHECK_FALSE(fs::exists(fs::path(missing).parent_path()));
 
   auto alloc = itest::portman({"allocate", "first", "-t", "web", "--registry", missing});
   CHECK(alloc.code == 0);
