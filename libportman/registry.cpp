@@ -109,7 +109,8 @@ class DomBuilder {
     if (token.find_first_of(".eE") == std::string::npos) return out_of_range(token);
     return place(Json(v));
   }
-  bool string(std::string& s) { return place(Json(std::move(s))); }
+  // Copied, not moved: the lexer keeps its buffer, and the copy is allocated at its size.
+  bool string(std::string& s) { return place(Json(s)); }
   bool binary(Json::binary_t&) { return true; }  // never in JSON text
   bool start_object(std::size_t) { return open(true); }
   bool start_array(std::size_t) { return open(false); }
@@ -213,7 +214,7 @@ bool DomBuilder::key(std::string& k) {
                           "rewrite the file until one is removed"});
   } else {
     f.slot = n;
-    f.members.emplace_back(std::move(k), Json());
+    f.members.emplace_back(k, Json());
   }
   return true;
 }
@@ -272,6 +273,39 @@ void append_indented(std::string& out, const std::string& text, std::string_view
   out.append(text, start, std::string::npos);
 }
 
+// Local time to time_t, as mktime() would, but without its stat of the zone file on every call
+// (one per archive entry): find t with t + offset(t) == the local time read as UTC.
+std::time_t local_to_time(std::tm tm) {
+  const std::time_t as_utc = timegm(&tm);
+  std::tm local{};
+  std::time_t t = as_utc;
+  for (int i = 0; i < 2; ++i) {  // the second pass settles an offset that changed (DST)
+    localtime_r(&t, &local);
+    t = as_utc - local.tm_gmtoff;
+  }
+  return t;
+}
+
+Entry make_entry(PortKey key, const std::string& raw_key, Json value) {
+  Entry e;
+  e.key = key;
+  e.raw_key = raw_key;
+  e.service = field(value, "service");
+  e.description = field(value, "description");
+  e.environment = field(value, "environment");
+  e.owner = field(value, "owner");
+  e.status = field(value, "status");
+  e.url = field(value, "url");
+  e.service_type = field(value, "service_type");
+  e.process = field(value, "process");
+  e.bind = field(value, "bind");
+  e.notes = field(value, "notes");
+  e.allocated_at = field(value, "allocated_at");
+  e.updated_at = field(value, "updated_at");
+  e.json = std::move(value);
+  return e;
+}
+
 }  // namespace
 
 std::string RegistryProblem::where(std::string_view source) const {
@@ -314,6 +348,7 @@ RegistryCheck Registry::check(std::string_view text) {
     return std::string("expected ") + what + ", got " + got.type_name();
   };
   Registry r;
+  r.text_size_ = text.size();
   r.doc_ = std::move(builder.root);
   r.duplicates_ = std::move(builder.duplicates);
   if (!r.doc_.is_object()) {
@@ -365,7 +400,7 @@ RegistryCheck Registry::check(std::string_view text) {
       }
     }
   }
-  r.reindex();
+  r.take_entries();
   // Two spellings of one port ("80" and "80/tcp") are two entries for it, like a key written twice.
   for (std::size_t i = 1; i < r.entries_.size(); ++i)
     if (r.entries_[i].key == r.entries_[i - 1].key)
@@ -382,33 +417,26 @@ std::vector<std::string> Registry::duplicate_keys() const {
   return out;
 }
 
-void Registry::reindex() {
+// The entries own their JSON (a copy would double the registry in memory); the document keeps an
+// empty `allocations` where the key was, so that a save writes it at the same place.
+void Registry::take_entries() {
   entries_.clear();
-  const Json& allocs = doc_["allocations"];
+  Json& allocs = doc_["allocations"];
   if (!allocs.is_object()) return;
   entries_.reserve(allocs.size());
-  for (const auto& [key, value] : allocs.items()) {
+  for (auto& [key, value] : allocs.items()) {
     auto pk = parse_registry_key(key);
     if (!pk || !value.is_object()) continue;  // a problem check() reports; parse() refuses
-    Entry e;
-    e.key = *pk;
-    e.raw_key = key;
-    e.service = field(value, "service");
-    e.description = field(value, "description");
-    e.environment = field(value, "environment");
-    e.owner = field(value, "owner");
-    e.status = field(value, "status");
-    e.url = field(value, "url");
-    e.service_type = field(value, "service_type");
-    e.process = field(value, "process");
-    e.bind = field(value, "bind");
-    e.notes = field(value, "notes");
-    e.allocated_at = field(value, "allocated_at");
-    e.updated_at = field(value, "updated_at");
-    e.json = value;
-    entries_.push_back(std::move(e));
+    entries_.push_back(make_entry(*pk, key, std::move(value)));
   }
+  allocs = Json::object();
   std::sort(entries_.begin(), entries_.end(), key_less);
+}
+
+std::vector<Entry>::iterator Registry::position(PortKey key, const std::string& raw_key) {
+  return std::lower_bound(entries_.begin(), entries_.end(), key, [&](const Entry& e, PortKey k) {
+    return std::tie(e.key, e.raw_key) < std::tie(k, raw_key);
+  });
 }
 
 const Entry* Registry::find(PortKey key) const {
@@ -445,41 +473,47 @@ std::int64_t Registry::generation() const {
 }
 
 void Registry::add(PortKey key, Json fields) {
-  doc_["allocations"][registry_key(key)] = std::move(fields);
-  reindex();
+  const std::string raw = registry_key(key);
+  auto it = position(key, raw);
+  if (it != entries_.end() && it->raw_key == raw)
+    *it = make_entry(key, raw, std::move(fields));
+  else
+    entries_.insert(it, make_entry(key, raw, std::move(fields)));
 }
 
 void Registry::set_status(PortKey key, std::string_view status, std::optional<std::string> note,
                           const std::string& timestamp) {
   const Entry* e = find(key);
   if (!e) return;
-  Json& obj = doc_["allocations"][e->raw_key];
+  auto it = entries_.begin() + (e - entries_.data());
+  Json obj = std::move(it->json);
   obj["status"] = std::string(status);
   if (note) obj["notes"] = *note;
   obj["updated_at"] = timestamp;
-  reindex();
+  *it = make_entry(key, it->raw_key, std::move(obj));
 }
 
 void Registry::release(PortKey key, const std::string& timestamp) {
   const Entry* e = find(key);
   if (!e) return;
-  std::string raw = e->raw_key;
+  auto it = entries_.begin() + (e - entries_.data());
   Json record = Json::object();
   record["port"] = key.port;
   record["protocol"] = std::string(to_string(key.protocol));
-  for (const auto& [k, v] : doc_["allocations"][raw].items())
-    if (k != "port") record[k] = v;  // every field the allocation had survives into the archive
+  for (auto& [k, v] : it->json.items())
+    if (k != "port") record[k] = std::move(v);  // every field of the allocation goes along
   record["released_at"] = timestamp;
   if (!doc_.contains("archive") || !doc_["archive"].is_array()) doc_["archive"] = Json::array();
   doc_["archive"].push_back(std::move(record));
-  doc_["allocations"].erase(raw);
-  reindex();
+  entries_.erase(it);
 }
 
 // Written member by member rather than by copying the document into a new one: the same bytes as
 // dump(2) of that copy, without the copy and without ordered_json's linear search per key.
 std::string Registry::serialize_next(std::chrono::system_clock::time_point now) const {
-  std::string out = "{";
+  std::string out;
+  out.reserve(text_size_ + text_size_ / 16 + 4096);
+  out += "{";
   const char* sep = "\n";
   auto member = [&](const std::string& key, const std::string& value_text) {
     out += sep;
@@ -487,26 +521,16 @@ std::string Registry::serialize_next(std::chrono::system_clock::time_point now) 
     append_indented(out, value_text, "  ");
     sep = ",\n";
   };
-  // Ports in numeric order, so that diffs stay small.
-  auto write_allocations = [&](const std::string& key, const Json& allocs) {
-    if (!allocs.is_object() || allocs.empty()) return member(key, dump(allocs));
-    using Item = std::tuple<PortKey, const std::string*, const Json*>;
-    std::vector<Item> sorted;
-    sorted.reserve(allocs.size());
-    for (const auto& [k, v] : allocs.items()) {
-      auto pk = parse_registry_key(k);
-      sorted.emplace_back(pk ? *pk : PortKey{}, &k, &v);
-    }
-    std::sort(sorted.begin(), sorted.end(), [](const Item& a, const Item& b) {
-      return std::tie(std::get<0>(a), *std::get<1>(a)) < std::tie(std::get<0>(b), *std::get<1>(b));
-    });
+  // Ports in numeric order (entries_ is sorted), so that diffs stay small.
+  auto write_allocations = [&](const std::string& key) {
+    if (entries_.empty()) return member(key, "{}");
     out += sep;
     out += "  " + dump(Json(key)) + ": {";
     const char* inner = "\n";
-    for (const auto& [pk, k, v] : sorted) {
+    for (const Entry& e : entries_) {
       out += inner;
-      out += "    " + dump(Json(*k)) + ": ";
-      append_indented(out, dump(*v), "    ");
+      out += "    " + dump(Json(e.raw_key)) + ": ";
+      append_indented(out, dump(e.json), "    ");
       inner = ",\n";
     }
     out += "\n  }";
@@ -517,7 +541,7 @@ std::string Registry::serialize_next(std::chrono::system_clock::time_point now) 
   bool has_generation = false, has_date = false;
   for (const auto& [k, v] : doc_.items()) {
     if (k == "allocations") {
-      write_allocations(k, v);
+      write_allocations(k);
     } else if (k == "generation") {
       member(k, generation_text);
       has_generation = true;
@@ -561,8 +585,7 @@ std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string
     rest.remove_prefix(std::min(rest.find_first_not_of("0123456789", 1), rest.size()));
   std::time_t t;
   if (rest.empty()) {
-    tm.tm_isdst = -1;
-    t = std::mktime(&tm);
+    t = local_to_time(tm);
   } else if (rest == "Z") {
     t = timegm(&tm);
   } else {

@@ -1,5 +1,6 @@
 // The port registry (port_registry.json), in the seed's format. The JSON document is kept as
-// read, so that unknown fields and the archive survive every change; Entry is a typed view.
+// read, so that unknown fields and the archive survive every change; each Entry is a typed view
+// that owns its allocation's JSON object.
 #pragma once
 
 #include <chrono>
@@ -27,7 +28,7 @@ struct Entry {
   std::string process;  // expected process name, for the owner check
   std::string bind;     // expected listen address, for the exposure check
   std::string notes, allocated_at, updated_at;
-  Json json;  // the whole object, unknown fields included
+  Json json;  // the whole object, unknown fields included; what a save writes
 };
 
 // A released port, from `archive`; quarantine keeps it from being handed out again soon.
@@ -72,6 +73,8 @@ class Registry {
   std::vector<std::string> duplicate_keys() const;
   // The same, each with its message.
   const std::vector<RegistryProblem>& duplicates() const { return duplicates_; }
+  // The document as read, except `allocations`: entries() hold them (an empty object keeps the
+  // key's place).
   const Json& document() const { return doc_; }
 
   // Changes. `now` is the caller's clock, so that tests are repeatable.
@@ -84,10 +87,12 @@ class Registry {
   std::string serialize_next(std::chrono::system_clock::time_point now) const;
 
  private:
-  void reindex();
+  void take_entries();
+  std::vector<Entry>::iterator position(PortKey key, const std::string& raw_key);
   Json doc_;
   std::vector<Entry> entries_;
   std::vector<RegistryProblem> duplicates_;
+  std::size_t text_size_ = 0;  // of the file read, to size the text of the next save
 };
 
 struct RegistryCheck {
