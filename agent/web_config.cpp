@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "libportman/unique_fd.hpp"
+#include "libportman/yaml_load.hpp"
 
 namespace portman::agent {
 namespace {
@@ -257,9 +258,10 @@ Result<WebConfig> parse_web_config(std::string_view yaml, const std::filesystem:
   Reader r(file.string());
   std::filesystem::path base = file.parent_path();
   if (base.empty()) base = ".";
+  auto root = load_yaml(yaml, file.string());
+  if (!root) return root.error();
   try {
-    YAML::Node root = YAML::Load(std::string(yaml));
-    return read_top(r, root, base);
+    return read_top(r, *root, base);
   } catch (const YAML::Exception& e) {
     return r.error(e.mark, "YAML syntax error: " + e.msg);
   }

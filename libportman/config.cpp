@@ -9,12 +9,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
-#include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
 #include "collectors/collector.hpp"
 #include "libportman/duration.hpp"
+#include "libportman/limits.hpp"
+#include "libportman/yaml_load.hpp"
 
 namespace portman {
 
@@ -457,17 +458,11 @@ Result<Config> parse_config(std::string_view yaml, std::string_view source) {
   Config c = default_config();
   c.source = std::string(source);
   Reader r(source);
-  YAML::Node root;
+  auto root = load_yaml(yaml, source);
+  if (!root) return root.error();
+  if (root->IsNull()) return c;  // an empty file keeps every default
   try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    return make_error(ErrorKind::invalid_data,
-                      std::string(source) + ":" + std::to_string(e.mark.line + 1) + ":" +
-                          std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
-  }
-  if (root.IsNull()) return c;  // an empty file keeps every default
-  try {
-    if (auto st = read_top(r, root, c); !st) return st.error();
+    if (auto st = read_top(r, *root, c); !st) return st.error();
   } catch (const YAML::Exception& e) {  // yaml-cpp throws on some malformed structures
     return make_error(ErrorKind::invalid_data, std::string(source) + ": " + e.what());
   }
@@ -491,9 +486,14 @@ Result<Config> load_config(const std::optional<std::string>& explicit_path) {
     return make_error(ErrorKind::invalid_data,
                       "cannot read config " + path + ": " + std::strerror(errno));
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_config(text.str(), path);
+  // One byte past the limit is enough for parse_config to refuse it; /dev/zero is not read on.
+  std::string text(kConfigMaxBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad())
+    return make_error(ErrorKind::invalid_data,
+                      "cannot read config " + path + ": " + std::strerror(errno));
+  text.resize(static_cast<size_t>(in.gcount()));
+  return parse_config(text, path);
 }
 
 std::filesystem::path resolve_registry_path(const std::optional<std::string>& flag,
