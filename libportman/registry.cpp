@@ -17,6 +17,21 @@ constexpr const char* kStringFields[] = {
     "service",      "description",  "environment", "protocol", "owner",   "status", "url",
     "service_type", "allocated_at", "updated_at",  "notes",    "process", "bind",   "released_at"};
 
+// The typed fields of an Entry and their names in the file.
+constexpr std::pair<std::string Entry::*, const char*> kEntryFields[] = {
+    {&Entry::service, "service"},
+    {&Entry::description, "description"},
+    {&Entry::environment, "environment"},
+    {&Entry::owner, "owner"},
+    {&Entry::status, "status"},
+    {&Entry::url, "url"},
+    {&Entry::service_type, "service_type"},
+    {&Entry::process, "process"},
+    {&Entry::bind, "bind"},
+    {&Entry::notes, "notes"},
+    {&Entry::allocated_at, "allocated_at"},
+    {&Entry::updated_at, "updated_at"}};
+
 constexpr std::int64_t kInt64Max = std::numeric_limits<std::int64_t>::max();
 
 std::string field(const Json& obj, const char* name) {
@@ -290,18 +305,7 @@ Entry make_entry(PortKey key, const std::string& raw_key, Json value) {
   Entry e;
   e.key = key;
   e.raw_key = raw_key;
-  e.service = field(value, "service");
-  e.description = field(value, "description");
-  e.environment = field(value, "environment");
-  e.owner = field(value, "owner");
-  e.status = field(value, "status");
-  e.url = field(value, "url");
-  e.service_type = field(value, "service_type");
-  e.process = field(value, "process");
-  e.bind = field(value, "bind");
-  e.notes = field(value, "notes");
-  e.allocated_at = field(value, "allocated_at");
-  e.updated_at = field(value, "updated_at");
+  for (auto [member, name] : kEntryFields) e.*member = field(value, name);
   e.json = std::move(value);
   return e;
 }

@@ -23,6 +23,7 @@ namespace {
 
 const std::string kFixtures = PORTMAN_FIXTURES_DIR;
 
+using test::seconds;
 using test::slurp;
 
 Config parse_ok(const std::string& yaml) {
@@ -474,13 +475,6 @@ std::string aliased_list(int aliases) {
   out += "]";
   for (int i = 0; i < aliases; ++i) out += ", *a";
   return out + "]";
-}
-
-template <class F>
-double seconds(F&& f) {
-  auto start = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace

@@ -25,6 +25,7 @@ namespace {
 const std::string kFixtures = PORTMAN_FIXTURES_DIR;
 const std::string kSeedPath = kFixtures + "/registry/seed_example.json";
 
+using test::seconds;
 using test::slurp;
 
 Registry parse_ok(const std::string& text) {
@@ -394,13 +395,6 @@ namespace {
 std::string nested(size_t depth) {
   return R"({"allocations": {"80": {"service": "x", "deep": )" + std::string(depth, '[') +
          std::string(depth, ']') + "}}}";
-}
-
-template <class F>
-double seconds(F&& f) {
-  auto start = std::chrono::steady_clock::now();
-  f();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 }  // namespace
