@@ -14,6 +14,7 @@
 
 #include "libportman/unique_fd.hpp"
 #include "libportman/whole_file.hpp"
+#include "libportman/yaml_load.hpp"
 
 namespace portman::agent {
 namespace {
@@ -241,9 +242,10 @@ Result<WebConfig> parse_web_config(std::string_view yaml, const std::filesystem:
   Reader r(file.string());
   std::filesystem::path base = file.parent_path();
   if (base.empty()) base = ".";
+  auto root = load_yaml(yaml, file.string());
+  if (!root) return root.error();
   try {
-    YAML::Node root = YAML::Load(std::string(yaml));
-    return read_top(r, root, base);
+    return read_top(r, *root, base);
   } catch (const YAML::Exception& e) {
     return r.error(e.mark, "YAML syntax error: " + e.msg);
   }

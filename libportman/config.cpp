@@ -8,13 +8,14 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 
 #include <yaml-cpp/yaml.h>
 
 #include "collectors/collector.hpp"
 #include "libportman/duration.hpp"
+#include "libportman/limits.hpp"
+#include "libportman/whole_file.hpp"
+#include "libportman/yaml_load.hpp"
 
 namespace portman {
 
@@ -472,17 +473,11 @@ Result<Config> parse_config(std::string_view yaml, std::string_view source) {
   Config c = default_config();
   c.source = std::string(source);
   Reader r(source);
-  YAML::Node root;
+  auto root = load_yaml(yaml, source);
+  if (!root) return root.error();
+  if (root->IsNull()) return c;  // an empty file keeps every default
   try {
-    root = YAML::Load(std::string(yaml));
-  } catch (const YAML::Exception& e) {
-    return make_error(ErrorKind::invalid_data,
-                      std::string(source) + ":" + std::to_string(e.mark.line + 1) + ":" +
-                          std::to_string(e.mark.column + 1) + ": YAML syntax error: " + e.msg);
-  }
-  if (root.IsNull()) return c;  // an empty file keeps every default
-  try {
-    if (auto st = read_top(r, root, c); !st) return st.error();
+    if (auto st = read_top(r, *root, c); !st) return st.error();
   } catch (const YAML::Exception& e) {  // yaml-cpp throws on some malformed structures
     return make_error(ErrorKind::invalid_data, std::string(source) + ": " + e.what());
   }
@@ -500,15 +495,14 @@ Result<Config> load_config(const std::optional<std::string>& explicit_path) {
     path = "/etc/portman/portman.yml";
     must_exist = false;
   }
-  std::ifstream in(path, std::ios::binary);
-  if (!in) {
-    if (!must_exist && errno == ENOENT) return default_config();
-    return make_error(ErrorKind::invalid_data,
-                      "cannot read config " + path + ": " + std::strerror(errno));
+  // Read no further than the limit: /dev/zero or a huge file is refused, not read on.
+  int err = 0;
+  auto text = read_whole_file(path, kConfigMaxBytes, &err);
+  if (!text) {
+    if (!must_exist && err == ENOENT) return default_config();
+    return make_error(ErrorKind::invalid_data, "config: " + text.error().message);
   }
-  std::ostringstream text;
-  text << in.rdbuf();
-  return parse_config(text.str(), path);
+  return parse_config(*text, path);
 }
 
 RegistryLocation resolve_registry_location(const std::optional<std::string>& flag,

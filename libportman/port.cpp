@@ -27,6 +27,13 @@ Result<std::uint16_t> parse_port(std::string_view text) {
 }
 
 Result<PortKey> parse_registry_key(std::string_view key) {
+  // One spelling per key, so that "80" and "0080" cannot name two entries for one port.
+  auto bad = [&] {
+    return make_error(ErrorKind::invalid_data,
+                      "key '" + std::string(key) +
+                          "' is not PORT, PORT/tcp or PORT/udp with PORT 1-65535 written "
+                          "without leading zeros, sign or spaces");
+  };
   PortKey out;
   std::string_view number = key;
   if (auto slash = key.find('/'); slash != std::string_view::npos) {
@@ -39,11 +46,11 @@ Result<PortKey> parse_registry_key(std::string_view key) {
                         "key '" + std::string(key) + "': protocol must be tcp or udp");
     }
   }
+  if (number.empty() || number.size() > 5 || number.front() == '0' ||
+      number.find_first_not_of("0123456789") != std::string_view::npos)
+    return bad();
   auto port = parse_port(number);
-  if (!port) {
-    return make_error(ErrorKind::invalid_data,
-                      "key '" + std::string(key) + "' is not PORT or PORT/udp with PORT 1-65535");
-  }
+  if (!port) return bad();
   out.port = *port;
   return out;
 }

@@ -25,7 +25,8 @@ struct PortKey {
 // "3000" for tcp (the seed's keys), "3000/udp" for udp.
 std::string registry_key(PortKey key);
 
-// Parses a registry key: "3000", "3000/tcp" or "3000/udp".
+// Parses a registry key: "3000", "3000/tcp" or "3000/udp", in that spelling only ("0080", "+80"
+// and " 80" are refused): two spellings of one port would be two entries that look like one.
 Result<PortKey> parse_registry_key(std::string_view key);
 
 // Parses a port typed by a user: a whole number 1-65535, nothing else ("80.5", "-1", "0x50" fail).

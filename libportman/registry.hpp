@@ -1,8 +1,10 @@
 // The port registry (port_registry.json), in the seed's format. The JSON document is kept as
-// read, so that unknown fields and the archive survive every change; Entry is a typed view.
+// read, so that unknown fields and the archive survive every change; each Entry is a typed view
+// that owns its allocation's JSON object.
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -26,7 +28,7 @@ struct Entry {
   std::string process;  // expected process name, for the owner check
   std::string bind;     // expected listen address, for the exposure check
   std::string notes, allocated_at, updated_at;
-  Json json;  // the whole object, unknown fields included
+  Json json;  // the whole object, unknown fields included; what a save writes
 };
 
 // A released port, from `archive`; quarantine keeps it from being handed out again soon.
@@ -36,20 +38,43 @@ struct ArchivedPort {
   std::optional<std::chrono::system_clock::time_point> released_at;
 };
 
+// One thing wrong with a registry file. JSON syntax (and numbers the reader cannot hold) are
+// located by line and column; content by its JSON path, e.g. allocations["abc"] or archive[2].port.
+struct RegistryProblem {
+  std::size_t line = 0, column = 0;  // 0 when located by path only
+  std::string path;                  // empty for a syntax error
+  std::string message;               // what is wrong and what would be valid
+  // "SOURCE:3:14" (with ": PATH" when known) or "SOURCE: PATH".
+  std::string where(std::string_view source) const;
+  // One line: where(source) + ": " + message.
+  std::string describe(std::string_view source) const;
+};
+
+struct RegistryCheck;
+
 class Registry {
  public:
   // An empty registry, as a missing file reads.
   Registry();
-  // `source` names the file in error messages. Errors are ErrorKind::invalid_data.
+  // `source` names the file in error messages. Every error is ErrorKind::invalid_data, naming the
+  // first problem that check() finds.
   static Result<Registry> parse(std::string_view text, std::string_view source);
+  // Every problem of the text, in file order (a syntax error ends the reading, so it comes alone),
+  // plus the entries that have none: what `validate` needs to report everything at once.
+  static RegistryCheck check(std::string_view text);
 
   const std::vector<Entry>& entries() const { return entries_; }  // by port, then protocol
   const Entry* find(PortKey key) const;
   std::vector<ArchivedPort> archive() const;
   std::int64_t generation() const;
-  // JSON paths of keys written twice in the file (the parser keeps only the last one, so a
-  // rewrite would lose the others: writes are refused while there are any).
-  const std::vector<std::string>& duplicate_keys() const { return duplicate_keys_; }
+  // JSON paths of entries that repeat a port: a key written twice (the parser keeps only the last
+  // one) or two spellings of one port ("80" and "80/tcp"). Readers see both; writes are refused
+  // while there are any, since a rewrite would lose one or change the wrong one.
+  std::vector<std::string> duplicate_keys() const;
+  // The same, each with its message.
+  const std::vector<RegistryProblem>& duplicates() const { return duplicates_; }
+  // The document as read, except `allocations`: entries() hold them (an empty object keeps the
+  // key's place).
   const Json& document() const { return doc_; }
 
   // Changes. `now` is the caller's clock, so that tests are repeatable.
@@ -62,10 +87,18 @@ class Registry {
   std::string serialize_next(std::chrono::system_clock::time_point now) const;
 
  private:
-  void reindex();
+  void take_entries();
+  std::vector<Entry>::iterator position(PortKey key, const std::string& raw_key);
   Json doc_;
   std::vector<Entry> entries_;
-  std::vector<std::string> duplicate_keys_;
+  std::vector<RegistryProblem> duplicates_;
+  std::size_t text_size_ = 0;  // of the file read, to size the text of the next save
+};
+
+struct RegistryCheck {
+  std::vector<RegistryProblem> problems;
+  // Absent after a syntax error; otherwise the entries without problems (used only to report).
+  std::optional<Registry> registry;
 };
 
 // Local time without zone, as the seed wrote it (Python's datetime.now().isoformat()).

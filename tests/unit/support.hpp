@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <chrono>
 #include <cstdint>
 #include <fstream>
 #include <sstream>
@@ -21,6 +22,14 @@ inline std::string slurp(const std::string& path) {
   std::ostringstream text;
   text << in.rdbuf();
   return text.str();
+}
+
+// Wall-clock seconds that f() takes.
+template <class F>
+double seconds(F&& f) {
+  auto start = std::chrono::steady_clock::now();
+  f();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 inline Owner owner(pid_t pid, std::string process, std::string exe = {}, std::string cmdline = {}) {

@@ -13,6 +13,8 @@
 #include <string>
 
 #include "libportman/config.hpp"
+#include "libportman/limits.hpp"
+#include "libportman/yaml_load.hpp"
 
 using namespace portman;
 using namespace std::chrono_literals;
@@ -21,6 +23,7 @@ namespace {
 
 const std::string kFixtures = PORTMAN_FIXTURES_DIR;
 
+using test::seconds;
 using test::slurp;
 
 Config parse_ok(const std::string& yaml) {
@@ -451,4 +454,79 @@ TEST_CASE("the agent section merges over its defaults and refuses what would be 
   auto bad_key = parse_config("agent:\n  listen: [\":1\"]\n", "t.yml");
   REQUIRE_FALSE(bad_key);
   CHECK(bad_key.error().message.find("unknown key 'agent.listen'") != std::string::npos);
+}
+
+namespace {
+
+// A "billion laughs": 10 levels of 10 aliases to the level below, 10^10 nodes from 500 bytes.
+std::string alias_bomb(const std::string& key) {
+  std::string out = key + ": [&a0 [lol, lol, lol, lol, lol, lol, lol, lol, lol, lol]";
+  for (int i = 1; i <= 9; ++i) {
+    out += ", &a" + std::to_string(i) + " [";
+    for (int j = 0; j < 10; ++j) out += (j ? ", *a" : "*a") + std::to_string(i - 1);
+    out += "]";
+  }
+  return out + "]\n";
+}
+
+// `[&a [x, ...999 more], *a, *a, ...]` with `aliases` aliases: 1 + 1,000 + aliases * 1,000 nodes.
+std::string aliased_list(int aliases) {
+  std::string out = "[&a [x";
+  for (int i = 1; i < 1000; ++i) out += ", x";
+  out += "]";
+  for (int i = 0; i < aliases; ++i) out += ", *a";
+  return out + "]";
+}
+
+}  // namespace
+
+TEST_CASE("a YAML alias bomb is refused at once, wherever it is", "[config]") {
+  for (const char* key : {"statuses", "ignore", "agent", "nosuchkey"}) {
+    INFO(key);
+    std::string msg;
+    CHECK(seconds([&] { msg = parse_error(alias_bomb(key)); }) < 1.0);
+    CHECK_THAT(msg, Catch::Matches("test\\.yml:1:[0-9]+: the document expands through its "
+                                   "aliases to more than 1000000 nodes.*"));
+  }
+  // The limit itself: 999,001 nodes are read, 1,000,001 are not.
+  CHECK(load_yaml(aliased_list(998), "x.yml").ok());
+  auto over = load_yaml(aliased_list(999), "x.yml");
+  REQUIRE_FALSE(over.ok());
+  CHECK_THAT(over.error().message, Catch::Contains("more than 1000000 nodes"));
+  // An alias to the node that holds it would be endless.
+  CHECK_THAT(parse_error("statuses: &a [x, *a]\n"),
+             Catch::StartsWith("test.yml:1:18: an alias inside the node it names"));
+}
+
+TEST_CASE("anchors and aliases within the limits are read", "[config]") {
+  Config c = parse_ok("environments: &envs [prod, qa]\nstatuses: *envs\n");
+  CHECK(c.environments == std::vector<std::string>{"prod", "qa"});
+  CHECK(c.statuses == std::vector<std::string>{"prod", "qa"});
+}
+
+TEST_CASE("YAML nested deeper than the cap is refused without exhausting the stack", "[config]") {
+  auto nested = [](size_t depth) {
+    return "x: " + std::string(depth - 1, '[') + std::string(depth - 1, ']') + "\n";
+  };
+  CHECK(load_yaml(nested(kMaxNestingDepth), "x.yml").ok());  // the top-level map is level 1
+  auto deeper = load_yaml(nested(kMaxNestingDepth + 1), "x.yml");
+  REQUIRE_FALSE(deeper.ok());
+  CHECK(deeper.error().kind == ErrorKind::invalid_data);
+  CHECK(deeper.error().message ==
+        "x.yml:1:67: nested deeper than 64 levels, the most portman reads");
+  std::string msg;
+  CHECK(seconds([&] { msg = parse_error(nested(100'000)); }) < 2.0);
+  CHECK_THAT(msg, Catch::Contains("nested deeper than 64 levels"));
+}
+
+TEST_CASE("a config file over the size cap is refused in one line", "[config]") {
+  std::string comment = "# " + std::string(kConfigMaxBytes - 3, 'x') + "\n";
+  REQUIRE(comment.size() == kConfigMaxBytes);
+  parse_ok(comment);
+  CHECK(parse_error(comment + "\n") ==
+        "test.yml: larger than 1048576 bytes, the most portman reads of a YAML file");
+  // load_config stops reading at the cap: a config that never ends is refused, not read on.
+  auto endless = load_config(std::string("/dev/zero"));
+  REQUIRE_FALSE(endless.ok());
+  CHECK(endless.error().message == "config: /dev/zero is larger than 1048576 bytes");
 }

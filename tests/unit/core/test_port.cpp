@@ -34,12 +34,22 @@ TEST_CASE("registry keys read as tcp by default, with an optional /tcp or /udp",
 
 TEST_CASE("registry keys with another protocol or no port number are refused", "[port]") {
   auto bad = GENERATE(as<std::string>{}, "3000/sctp", "x", "", "3000/", "/udp", "0/udp", "65536",
-                      "3000/UDP ");
+                      "3000/UDP ", "3000/tcp/udp");
   INFO("key: '" << bad << "'");
   auto r = parse_registry_key(bad);
   REQUIRE_FALSE(r.ok());
   CHECK(r.error().kind == ErrorKind::invalid_data);
   CHECK_THAT(r.error().message, Catch::Contains("'" + bad + "'"));
+}
+
+TEST_CASE("registry keys have one spelling: no leading zeros, sign or spaces", "[port]") {
+  auto bad = GENERATE(as<std::string>{}, "0080", "080/udp", "00080/tcp", "+80", "-80", " 80", "80 ",
+                      "8 0", "\t80", "80\n", "0", "00", "65535 ", "0x50", "8e1", "1234567");
+  INFO("key: '" << bad << "'");
+  auto r = parse_registry_key(bad);
+  REQUIRE_FALSE(r.ok());
+  CHECK(r.error().kind == ErrorKind::invalid_data);
+  CHECK_THAT(r.error().message, Catch::Contains("without leading zeros, sign or spaces"));
 }
 
 TEST_CASE("registry_key writes tcp as the bare port and udp with a /udp suffix", "[port]") {

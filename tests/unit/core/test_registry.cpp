@@ -4,6 +4,7 @@
 #include "unit/support.hpp"
 
 #include <chrono>
+#include <cstdint>
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
@@ -13,6 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "libportman/limits.hpp"
 #include "libportman/registry.hpp"
 
 using namespace portman;
@@ -23,6 +25,7 @@ namespace {
 const std::string kFixtures = PORTMAN_FIXTURES_DIR;
 const std::string kSeedPath = kFixtures + "/registry/seed_example.json";
 
+using test::seconds;
 using test::slurp;
 
 Registry parse_ok(const std::string& text) {
@@ -255,7 +258,14 @@ TEST_CASE("keys written twice are reported by their path", "[registry]") {
   "archive": [{"port": 1, "service": "a"}, {"port": 1, "service": "a"}]
 })");
   CHECK(r.duplicate_keys() ==
-        std::vector<std::string>{"allocations.3001.status", "allocations.3000"});
+        std::vector<std::string>{"allocations[\"3001\"].status", "allocations[\"3000\"]"});
+  // The last value is read, at the place of the first.
+  CHECK(r.find({3000, Protocol::tcp})->service == "second");
+  CHECK(r.find({3001, Protocol::tcp})->status == "inactive");
+  // In other objects, the place of the first is kept.
+  Registry nested = parse_ok(R"({"x": {"a": 1, "b": 2, "a": 3}})");
+  CHECK(nested.duplicate_keys() == std::vector<std::string>{"x.a"});
+  CHECK(nested.document()["x"].dump() == R"({"a":3,"b":2})");
   // The same key in sibling objects is not a duplicate.
   Registry clean = parse_ok(slurp(kSeedPath));
   CHECK(clean.duplicate_keys().empty());
@@ -268,7 +278,7 @@ TEST_CASE("release moves the entry with all its fields plus released_at into the
   r.release({3000, Protocol::tcp}, "2026-03-04T10:00:00.000000");
   CHECK(r.find({3000, Protocol::tcp}) == nullptr);
   CHECK(r.entries().size() == 4);
-  CHECK_FALSE(r.document()["allocations"].contains("3000"));
+  CHECK_THAT(r.serialize_next(fixed_now()), !Catch::Contains("\"3000\": {"));
   const Json& archive = r.document()["archive"];
   REQUIRE(archive.size() == 2);
   CHECK(archive[0]["service"] == "old-api");  // the old archive stays first
@@ -304,9 +314,9 @@ TEST_CASE("releasing a udp entry archives it as udp and an unknown port changes 
   REQUIRE(archive.size() == 2);
   CHECK(archive[1].key == PortKey{53, Protocol::udp});
 
-  const Json before = r.document();
+  const std::string before = r.serialize_next(fixed_now());
   r.release({4444, Protocol::tcp}, "2026-03-04T10:00:00");
-  CHECK(r.document() == before);
+  CHECK(r.serialize_next(fixed_now()) == before);
 }
 
 TEST_CASE("set_status sets status, notes and updated_at and keeps the other fields", "[registry]") {
@@ -376,4 +386,190 @@ TEST_CASE("parse_timestamp refuses dates alone and malformed text", "[registry]"
     INFO(bad);
     CHECK_FALSE(parse_timestamp(bad).has_value());
   }
+}
+
+namespace {
+
+// `depth` nested arrays inside one free-form field of an entry: the document is 3 levels deep
+// before the field, so the deepest array is at level depth + 3.
+std::string nested(size_t depth) {
+  return R"({"allocations": {"80": {"service": "x", "deep": )" + std::string(depth, '[') +
+         std::string(depth, ']') + "}}}";
+}
+
+}  // namespace
+
+TEST_CASE("numbers a double cannot hold are refused with line, column and path", "[registry]") {
+  SECTION("1e400 in a free-form field") {
+    auto msg = parse_error("{\"allocations\": {\n  \"80\": {\"replicas\": 1e400}}}");
+    CHECK_THAT(msg, Catch::StartsWith("reg.json:2:22: allocations[\"80\"].replicas: number 1e400"));
+    CHECK_THAT(msg, Catch::Contains("out of range"));
+  }
+  SECTION("-1e400 at the top level and in the archive") {
+    CHECK_THAT(parse_error(R"({"server": -1e400})"), Catch::StartsWith("reg.json:1:12: server:"));
+    CHECK_THAT(parse_error(R"({"archive": [{"port": 80}, {"port": 1E+999}]})"),
+               Catch::Contains("archive[1].port: number 1E+999"));
+  }
+  SECTION("a whole number of 400 digits, as Python writes 10**400") {
+    auto msg = parse_error(R"({"generation": 1)" + std::string(400, '0') + "}");
+    CHECK_THAT(msg, Catch::StartsWith("reg.json:1:16: generation: number 10000000000000000000..."));
+    CHECK(msg.size() < 200);  // one line, not the 400 digits
+  }
+}
+
+TEST_CASE("whole numbers outside int64 are refused instead of wrapped or rounded", "[registry]") {
+  for (const char* n : {"9223372036854775808", "18446744073709551615", "18446744073709551616",
+                        "99999999999999999999", "-9223372036854775809"}) {
+    INFO(n);
+    auto msg = parse_error(std::string(R"({"allocations": {"80": {"count": )") + n + "}}}");
+    CHECK_THAT(msg, Catch::StartsWith("reg.json: allocations[\"80\"].count: whole number "));
+    CHECK_THAT(msg, Catch::Contains("-9223372036854775808 to 9223372036854775807"));
+  }
+  // The limits themselves and large doubles are kept as written.
+  Registry r = parse_ok(
+      R"({"allocations": {"80": {"a": 9223372036854775807, "b": -9223372036854775808, "c": 1e300}}})");
+  const std::string out = r.serialize_next(fixed_now());
+  CHECK_THAT(out, Catch::Contains("\"a\": 9223372036854775807,"));
+  CHECK_THAT(out, Catch::Contains("\"b\": -9223372036854775808,"));
+  CHECK_THAT(out, Catch::Contains("\"c\": 1e+300"));
+}
+
+TEST_CASE("generation must leave room for the next one", "[registry]") {
+  auto msg = parse_error(R"({"generation": 9223372036854775807})");
+  CHECK_THAT(msg, Catch::Contains("generation: expected a whole number from 0 to "
+                                  "9223372036854775806"));
+  Registry last = parse_ok(R"({"generation": 9223372036854775806})");
+  CHECK_THAT(last.serialize_next(fixed_now()),
+             Catch::Contains("\"generation\": 9223372036854775807,"));
+}
+
+TEST_CASE("nesting deeper than the cap is refused while reading, quickly", "[registry]") {
+  // 61 arrays put the deepest at level 64: the cap itself is fine.
+  Registry ok = parse_ok(nested(kMaxNestingDepth - 3));
+  CHECK(ok.entries().size() == 1);
+  CHECK_FALSE(ok.serialize_next(fixed_now()).empty());
+
+  auto msg = parse_error(nested(kMaxNestingDepth - 2));
+  CHECK_THAT(msg, Catch::Contains("nested deeper than 64 levels"));
+  // The 65th bracket opens after {"allocations": {"80": {"service": "x", "deep": and 61 more.
+  CHECK_THAT(msg, Catch::StartsWith("reg.json:1:" + std::to_string(48 + 61 + 1) + ": "));
+
+  for (size_t depth : {20'000u, 150'000u}) {
+    INFO(depth);
+    const std::string text = nested(depth);
+    std::string error;
+    // Today's DOM parser overflows the stack at 150,000; 20,000 makes an 800 MB save.
+    double took = seconds([&] { error = parse_error(text); });
+    CHECK_THAT(error, Catch::Contains("nested deeper than 64 levels"));
+    CHECK(took < 1.0);
+  }
+  // Objects count as well as arrays, and a string full of brackets does not.
+  std::string objects = R"({"a":)";
+  for (int i = 0; i < 100; ++i) objects += R"({"[[[": )";
+  objects += "1" + std::string(101, '}');
+  CHECK_THAT(parse_error(objects),
+             Catch::StartsWith("reg.json:1:" + std::to_string(6 + 63 * 8) + ": nested deeper"));
+}
+
+TEST_CASE("registry keys have one spelling: 0080 and 80 cannot both name port 80", "[registry]") {
+  for (const char* key : {"0080", "+80", " 80", "80 ", "080/udp", "-80"}) {
+    INFO(key);
+    auto msg = parse_error(std::string(R"({"allocations": {"80": {}, ")") + key + R"(": {}}})");
+    CHECK_THAT(msg, Catch::Contains(std::string("allocations[\"") + key + "\"]"));
+    CHECK_THAT(msg, Catch::Contains("without leading zeros"));
+  }
+}
+
+TEST_CASE("80 and 80/tcp together are read but never rewritten", "[registry]") {
+  Registry r = parse_ok(R"({"allocations": {"80/tcp": {"service": "b"}, "80": {"service": "a"}}})");
+  REQUIRE(r.entries().size() == 2);
+  CHECK(r.duplicate_keys() == std::vector<std::string>{"allocations[\"80/tcp\"]"});
+  REQUIRE(r.duplicates().size() == 1);
+  CHECK_THAT(r.duplicates()[0].message, Catch::Contains("same port as \"80\""));
+  CHECK(parse_ok(R"({"allocations": {"80/udp": {}, "80": {}}})").duplicate_keys().empty());
+}
+
+TEST_CASE("check lists every content problem with its path, in file order", "[registry]") {
+  RegistryCheck c = Registry::check(R"({
+  "allocations": {
+    "abc": {"service": "x"},
+    "3000": {"service": "good"},
+    "70000": {"service": "y", "status": 5},
+    "3001": "web"
+  },
+  "generation": -1,
+  "archive": [{"port": 0}]
+})");
+  std::vector<std::string> got;
+  for (const auto& p : c.problems) got.push_back(p.describe("reg.json"));
+  CHECK(got == std::vector<std::string>{
+                   "reg.json: allocations[\"abc\"]: key 'abc' is not PORT, PORT/tcp or PORT/udp "
+                   "with PORT 1-65535 written without leading zeros, sign or spaces",
+                   "reg.json: allocations[\"70000\"]: key '70000' is not PORT, PORT/tcp or "
+                   "PORT/udp with PORT 1-65535 written without leading zeros, sign or spaces",
+                   "reg.json: allocations[\"70000\"].status: expected a string, got number",
+                   "reg.json: allocations[\"3001\"]: expected an object, got string",
+                   "reg.json: generation: expected a whole number from 0 to 9223372036854775806",
+                   "reg.json: archive[0].port: expected a port number 1-65535 or a key such as "
+                   "\"53/udp\""});
+  // The entries without problems are there to report on.
+  REQUIRE(c.registry);
+  REQUIRE(c.registry->entries().size() == 1);
+  CHECK(c.registry->entries()[0].service == "good");
+  // parse() names the first.
+  CHECK(parse_error(slurp(kSeedPath) + "x") != "");
+  auto r = Registry::parse(R"({"allocations": {"abc": {}, "70000": {}}})", "reg.json");
+  REQUIRE_FALSE(r);
+  CHECK_THAT(r.error().message, Catch::StartsWith("reg.json: allocations[\"abc\"]: "));
+}
+
+TEST_CASE("a syntax error ends the check with one problem and no registry", "[registry]") {
+  RegistryCheck c = Registry::check("{\"allocations\": {\"abc\": {}},\n \"x\": ]}");
+  REQUIRE(c.problems.size() == 1);
+  CHECK(c.problems[0].line == 2);
+  CHECK(c.problems[0].column == 7);
+  CHECK_FALSE(c.registry);
+}
+
+TEST_CASE("serialize_next writes the bytes of nlohmann's dump(2) of the sorted document",
+          "[registry]") {
+  const std::string text = R"({
+  "version": "1.0.0", "empty_obj": {}, "empty_list": [], "nested": [[], [{}], {"a": [1, 2.5]}],
+  "allocations": {"9000": {"x": {"y": [{"z": null}]}, "s": "a\nb\t\u0001\"\\"},
+                  "53/udp": {}, "53": {"list": []}, "10": {"ö": "ü"}},
+  "generation": 7, "tail": true
+})";
+  Registry r = parse_ok(text);
+  nlohmann::ordered_json expected = nlohmann::ordered_json::parse(text);
+  nlohmann::ordered_json sorted = nlohmann::ordered_json::object();
+  for (const char* k : {"10", "53", "53/udp", "9000"}) sorted[k] = expected["allocations"][k];
+  expected["allocations"] = sorted;
+  expected["generation"] = 8;
+  expected["last_updated"] = "2026-03-04";
+  TimeZone tz("UTC0");
+  CHECK(r.serialize_next(fixed_now()) == expected.dump(2) + "\n");
+  // An empty allocations object.
+  Registry empty = parse_ok(R"({"allocations": {}, "generation": 1, "last_updated": "x"})");
+  CHECK(empty.serialize_next(fixed_now()) ==
+        "{\n  \"allocations\": {},\n  \"generation\": 2,\n  \"last_updated\": \"2026-03-04\"\n}\n");
+}
+
+TEST_CASE("a large registry parses and serializes in linear time", "[registry]") {
+  // 60,000 entries: ordered_json's parser searched every key linearly (minutes here).
+  std::string text = R"({"version": "1.0.0", "allocations": {)";
+  for (int i = 0; i < 60'000; ++i) {
+    int port = 1 + i % 65'000;
+    text += (i ? ", \"" : "\"") + std::to_string(port) + (i >= 65'000 ? "/udp" : "") +
+            R"(": {"service": "s)" + std::to_string(i) + R"(", "status": "active"})";
+  }
+  text += "}}";
+  std::optional<Registry> r;
+  std::string out;
+  double took = seconds([&] {
+    r = parse_ok(text);
+    out = r->serialize_next(fixed_now());
+  });
+  REQUIRE(r->entries().size() == 60'000);
+  CHECK(out.size() > text.size());
+  CHECK(took < 5.0);
 }

@@ -151,11 +151,11 @@ TEST_CASE("save refuses a registry with duplicate keys and leaves the file byte-
   spit(file, text);
   auto r = load_registry(file);
   REQUIRE(r.ok());
-  REQUIRE(r->duplicate_keys() == std::vector<std::string>{"allocations.3000"});
+  REQUIRE(r->duplicate_keys() == std::vector<std::string>{"allocations[\"3000\"]"});
   auto st = save(file, *r, kNow);
   REQUIRE_FALSE(st.ok());
   CHECK(st.error().kind == ErrorKind::invalid_data);
-  CHECK_THAT(st.error().message, Catch::Contains("allocations.3000"));
+  CHECK_THAT(st.error().message, Catch::Contains("allocations[\"3000\"]"));
   CHECK(slurp(file) == text);
   CHECK(names_in(dir.path()) ==
         std::set<std::string>{"port_registry.json", "port_registry.json.lock"});
