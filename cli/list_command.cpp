@@ -51,11 +51,21 @@ Status filter_value(std::string_view what, const std::string& value,
 }
 
 Result<int> run_list(const Context& ctx, const ListOptions& o) {
-  auto type_opt = type_option(ctx.config, o.type);
-  if (!type_opt) return type_opt.error();
-  const ServiceType* type = *type_opt;
   auto registry = read_registry(ctx);
   if (!registry) return registry.error();
+  // -t: a configured type (by name or alias), else a service_type that entries hold as written.
+  const ServiceType* type = ctx.config.find_type(o.type);
+  std::string other_type;
+  if (!o.type.empty() && !type) {
+    std::vector<std::string> names;
+    for (const ServiceType& t : ctx.config.types) {
+      names.push_back(t.name);
+      names.insert(names.end(), t.aliases.begin(), t.aliases.end());
+    }
+    if (auto st = filter_value("type", o.type, names, *registry, &Entry::service_type); !st)
+      return st.error();
+    other_type = o.type;
+  }
   if (auto st = filter_value("environment", o.env, ctx.config.environments, *registry,
                              &Entry::environment);
       !st)
@@ -69,6 +79,7 @@ Result<int> run_list(const Context& ctx, const ListOptions& o) {
     if (!o.env.empty() && e.environment != o.env) continue;
     if (!o.status.empty() && e.status != o.status) continue;
     if (type && ctx.config.find_type(e.service_type) != type) continue;
+    if (!other_type.empty() && e.service_type != other_type) continue;
     shown.push_back(&e);
   }
 

@@ -80,11 +80,11 @@ std::vector<Problem> check_ranges(const Context& ctx, const Registry& registry) 
 }
 
 std::vector<Problem> check_registry(const Context& ctx) {
-  auto registry = read_registry(ctx);
-  if (registry && registry_missing(ctx))  // a typo in the path must not pass for an empty file
+  if (registry_missing(ctx))  // a typo in the path must not pass for an empty file
     return {{true, ctx.registry.string(),
              "does not exist (the path came from " + ctx.registry_origin +
                  "); 'portman allocate' creates it"}};
+  auto registry = read_registry(ctx);
   if (registry) {
     auto out = check_entries(ctx, *registry);
     auto more = check_ranges(ctx, *registry);

@@ -380,10 +380,10 @@ RegistryCheck Registry::check(std::string_view text) {
     }
   }
   if (auto it = r.doc_.find("generation"); it != r.doc_.end()) {
-    // Below the maximum, so that the next generation can be written.
+    // Below the maximum of int64, so that one more save never wraps it to a negative number.
     if (!it->is_number_integer() || it->get<std::int64_t>() < 0 ||
-        it->get<std::int64_t>() >= kInt64Max)
-      problem("generation", "expected a whole number from 0 to " + std::to_string(kInt64Max - 1));
+        it->get<std::int64_t>() > kMaxGeneration)
+      problem("generation", "expected a whole number from 0 to " + std::to_string(kMaxGeneration));
   }
   if (auto it = r.doc_.find("archive"); it != r.doc_.end()) {
     if (!it->is_array()) {

@@ -67,6 +67,9 @@ class Registry {
   const Entry* find(PortKey key) const;
   std::vector<ArchivedPort> archive() const;
   std::int64_t generation() const;
+  // The largest generation a file may hold. A registry already there can be read but not saved
+  // again: the next generation would be one that no portman reads.
+  static constexpr std::int64_t kMaxGeneration = INT64_MAX - 1;
   // JSON paths of entries that repeat a port: a key written twice (the parser keeps only the last
   // one) or two spellings of one port ("80" and "80/tcp"). Readers see both; writes are refused
   // while there are any, since a rewrite would lose one or change the wrong one.

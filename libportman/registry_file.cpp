@@ -380,6 +380,11 @@ Result<std::vector<std::string>> save_registry(const RegistryLock& lock, const R
                       file.string() + ": key " + r.duplicate_keys().front() +
                           " is written twice; a rewrite would lose one of them, so portman "
                           "will not change this file until it is fixed by hand");
+  if (r.generation() >= Registry::kMaxGeneration)
+    return make_error(ErrorKind::invalid_data,
+                      file.string() + ": generation: " + std::to_string(r.generation()) +
+                          " is the last one portman writes; the next save would hold a number "
+                          "no portman reads, so set \"generation\" to 0 by hand");
   const fs::path dir_path = folder_of(file);
   const std::string name = file.filename().string();
   // Every name below is taken relative to this folder, whatever happens to the path meanwhile.

@@ -194,7 +194,7 @@ TEST_CASE("registry disk: a dangling link creates the file it points to, in an e
   CHECK_FALSE(fs::exists(dir / "nowhere"));
 }
 
-TEST_CASE("registry disk: owner, group and mode survive a save; the lock and .bak take them") {
+TEST_CASE("registry disk: owner, group and mode survive a save, and the lock and .bak take them") {
   TempDir dir;
   fs::path team = folder(dir, "team", 0, kNogroup, 0775);
   fs::path reg = team / "reg.json";

@@ -20,7 +20,8 @@ const char* kRegistry = R"({
              "service_type": "web"},
     "3001": {"service": "shop-qa", "status": "paused", "environment": "qa",
              "service_type": "web"},
-    "4010": {"service": "storefront", "status": "active", "environment": "production"},
+    "4010": {"service": "storefront", "status": "active", "environment": "production",
+             "service_type": "frontend"},
     "5353/udp": {"service": "mdns", "status": "active", "environment": "production"}
   },
   "reserved_ranges": {
@@ -61,6 +62,14 @@ TEST_CASE("list filters take any value present in the registry, and name both li
   REQUIRE(paused.code == 0);
   REQUIRE(paused.json().size() == 1);
   CHECK(paused.json()[0]["port"] == 3001);
+
+  auto frontends = f.run({"list", "-t", "frontend", "--json"});
+  REQUIRE(frontends.code == 0);
+  REQUIRE(frontends.json().size() == 1);
+  CHECK(frontends.json()[0]["port"] == 4010);
+  auto bad_type = f.run({"list", "-t", "frontends"});
+  CHECK(bad_type.code == 2);
+  CHECK(bad_type.err.find("also in the registry: frontend") != std::string::npos);
 
   auto bad = f.run({"list", "-e", "qaa"});
   CHECK(bad.code == 2);

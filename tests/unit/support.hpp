@@ -13,6 +13,7 @@
 
 #include "libportman/live_state.hpp"
 #include "libportman/registry.hpp"
+#include "unit/skip.hpp"
 
 namespace portman::test {
 

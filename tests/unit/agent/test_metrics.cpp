@@ -340,7 +340,7 @@ TEST_CASE("build info, registry state and collector runs", "[metrics]") {
   CHECK(value_of(m, "portman_registry_valid") == "0");
 }
 
-TEST_CASE("sockets without a known owner are counted; unreadable processes are the detail",
+TEST_CASE("sockets without a known owner are counted, and unreadable processes are the detail",
           "[metrics]") {
   // 53/udp and 10500/udp have no owner while 3 processes could not be read.
   Exposition e = render(realistic_snapshot());

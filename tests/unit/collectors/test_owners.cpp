@@ -16,6 +16,7 @@
 
 #include "collectors/owners.hpp"
 #include "libportman/unique_fd.hpp"
+#include "unit/skip.hpp"
 
 // Fixture tree tests/fixtures/procfs_owners/walk (pids in walk order):
 //   1 systemd     holds 1002 (socket activation); children file lists 900, never followed
@@ -300,8 +301,7 @@ TEST_CASE("owners: live, a forked child holding a listening socket is its owner"
 
 TEST_CASE("owners: live, processes that cannot be read are counted and explained") {
   if (::geteuid() != 0) {
-    WARN("needs root to drop to uid 65534; skipped");
-    return;
+    portman::test::skip_test("needs root to drop to uid 65534");
   }
   Listener l = listen_loopback();
   ChildGuard holder;

@@ -20,6 +20,7 @@
 #include "collectors/sock_diag.hpp"
 #include "collectors/sockets.hpp"
 #include "libportman/unique_fd.hpp"
+#include "unit/skip.hpp"
 
 using namespace portman;
 
@@ -486,8 +487,7 @@ std::string own_netns() {
 
 TEST_CASE("sockets collector (live netlink): finds this process's TCP, TCP6 and UDP sockets") {
   if (!netlink_available()) {
-    WARN("NETLINK_SOCK_DIAG unavailable here; live netlink test skipped");
-    return;
+    portman::test::skip_test("NETLINK_SOCK_DIAG unavailable here");
   }
   auto tcp4 = open_live(AF_INET, SOCK_STREAM, "127.0.0.1", 0);
   auto udp4 = open_live(AF_INET, SOCK_DGRAM, "127.0.0.1", 0);

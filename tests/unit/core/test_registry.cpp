@@ -438,9 +438,9 @@ TEST_CASE("generation must leave room for the next one", "[registry]") {
   auto msg = parse_error(R"({"generation": 9223372036854775807})");
   CHECK_THAT(msg, Catch::Contains("generation: expected a whole number from 0 to "
                                   "9223372036854775806"));
+  // The last one is readable (saving it again is refused: test_registry_file.cpp).
   Registry last = parse_ok(R"({"generation": 9223372036854775806})");
-  CHECK_THAT(last.serialize_next(fixed_now()),
-             Catch::Contains("\"generation\": 9223372036854775807,"));
+  CHECK(last.generation() == Registry::kMaxGeneration);
 }
 
 TEST_CASE("nesting deeper than the cap is refused while reading, quickly", "[registry]") {

@@ -161,6 +161,29 @@ TEST_CASE("save refuses a registry with duplicate keys and leaves the file byte-
         std::set<std::string>{"port_registry.json", "port_registry.json.lock"});
 }
 
+TEST_CASE("save refuses a registry at the last generation and leaves the file byte-identical",
+          "[registry_file]") {
+  TempDir dir;
+  const fs::path file = dir.path() / "port_registry.json";
+  const std::string text = "{\"generation\": 9223372036854775806, \"allocations\": {}}";
+  spit(file, text);
+  auto r = load_registry(file);
+  REQUIRE(r.ok());  // readable: list, check and scan still work
+  auto st = save(file, *r, kNow);
+  REQUIRE_FALSE(st.ok());
+  CHECK(st.error().kind == ErrorKind::invalid_data);
+  CHECK_THAT(st.error().message, Catch::Contains("generation: 9223372036854775806 is the last"));
+  CHECK(slurp(file) == text);
+
+  spit(file, "{\"generation\": 9223372036854775805, \"allocations\": {}}");
+  auto before_last = load_registry(file);
+  REQUIRE(before_last.ok());
+  REQUIRE(save(file, *before_last, kNow).ok());
+  auto after = load_registry(file);
+  REQUIRE(after.ok());  // what a save writes is always readable again
+  CHECK(after->generation() == Registry::kMaxGeneration);
+}
+
 TEST_CASE("save keeps unknown fields of the file on disk", "[registry_file]") {
   TempDir dir;
   const fs::path file = dir.path() / "port_registry.json";
@@ -345,7 +368,8 @@ TEST_CASE("resolve_registry follows chains of links, relative ones from the link
   CHECK_THAT(loop.error().message, Catch::Contains(std::strerror(ELOOP)));
 }
 
-TEST_CASE("a save through a symlink writes the target; the link stays a link", "[registry_file]") {
+TEST_CASE("a save through a symlink writes the target and the link stays a link",
+          "[registry_file]") {
   TempDir dir;
   fs::create_directories(dir.path() / "data");
   const fs::path target = dir.path() / "data" / "m.json";
