@@ -73,7 +73,9 @@ done
 [[ $WRK_DURATION =~ ^[0-9]+s$ && ${WRK_DURATION%s} -ge 1 && ${WRK_DURATION%s} -le 120 ]] ||
   { echo "agent.sh: --wrk-duration must be 1s..120s" >&2; exit 2; }
 
-log() { echo "[agent-bench $(date +%T)] $*" >&2; }
+BENCH_NAME=agent-bench
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
 
 if [[ ${BENCH_IN_NETNS:-} != 1 ]]; then
   [[ $(id -u) == 0 ]] || { echo "agent.sh: needs root (unshare -n, every process's /proc)" >&2; exit 2; }
@@ -82,12 +84,7 @@ if [[ ${BENCH_IN_NETNS:-} != 1 ]]; then
   for tool in curl wrk ss python3 g++ unshare ip; do
     command -v "$tool" >/dev/null || { echo "agent.sh: $tool is missing" >&2; exit 2; }
   done
-  PORTMAN=${PORTMAN:-$ROOT/build-bench/portman}
-  if [[ ! -x $PORTMAN ]]; then
-    log "building portman into $ROOT/build-bench"
-    cmake -S "$ROOT" -B "$ROOT/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
-    cmake --build "$ROOT/build-bench" --target portman >&2
-  fi
+  ensure_portman
   [[ -n $OUT ]] || OUT=$(mktemp -d /tmp/portman-agent-bench.XXXXXX)
   mkdir -p "$OUT"
   export PORTMAN NODE_EXPORTER OUT

@@ -45,7 +45,9 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
-log() { echo "[bench $(date +%T)] $*" >&2; }
+BENCH_NAME=bench
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
 
 if [[ ${BENCH_IN_NETNS:-} != 1 ]]; then
   for tool in python3; do
@@ -60,12 +62,7 @@ if [[ ${BENCH_IN_NETNS:-} != 1 ]]; then
     log "strace missing: apt-get install -y strace"
     apt-get install -y strace >/dev/null 2>&1 || { log "no strace: no lock hold times"; STRACE=0; }
   fi
-  PORTMAN=${PORTMAN:-$ROOT/build-bench/portman}
-  if [[ ! -x $PORTMAN ]]; then
-    log "building portman into $ROOT/build-bench"
-    cmake -S "$ROOT" -B "$ROOT/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
-    cmake --build "$ROOT/build-bench" --target portman >&2
-  fi
+  ensure_portman
   [[ -n $OUT ]] || OUT=$(mktemp -d /tmp/portman-bench-allocate.XXXXXX)
   mkdir -p "$OUT"
   export PORTMAN OUT

@@ -45,7 +45,9 @@ while [[ $# -gt 0 ]]; do
   shift
 done
 
-log() { echo "[bench $(date +%T)] $*" >&2; }
+BENCH_NAME=bench
+# shellcheck source=bench/lib.sh
+source "$HERE/lib.sh"
 
 if [[ ${BENCH_IN_NETNS:-} != 1 ]]; then
   [[ $(id -u) == 0 ]] || { echo "run.sh: needs root (unshare -n, every process's /proc)" >&2; exit 2; }
@@ -57,12 +59,7 @@ if [[ ${BENCH_IN_NETNS:-} != 1 ]]; then
     log "hyperfine missing: apt-get install -y hyperfine"
     apt-get install -y hyperfine >/dev/null 2>&1 || log "could not install hyperfine; using own loop"
   fi
-  PORTMAN=${PORTMAN:-$ROOT/build-bench/portman}
-  if [[ ! -x $PORTMAN ]]; then
-    log "building portman into $ROOT/build-bench"
-    cmake -S "$ROOT" -B "$ROOT/build-bench" -G Ninja -DCMAKE_BUILD_TYPE=Release >&2
-    cmake --build "$ROOT/build-bench" --target portman >&2
-  fi
+  ensure_portman
   [[ -n $OUT ]] || OUT=$(mktemp -d /tmp/portman-bench.XXXXXX)
   mkdir -p "$OUT"
   export PORTMAN OUT
