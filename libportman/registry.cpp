@@ -122,6 +122,14 @@ class DomBuilder {
   bool number_float(Json::number_float_t v, const std::string& token) {
     // A whole number beyond int64 arrives as a double; it would be written back as 1e+20.
     if (token.find_first_of(".eE") == std::string::npos) return out_of_range(token);
+    // 1e-400 reads as 0 and would be written back as 0.0: a value lost, so refused too.
+    const std::string mantissa = token.substr(0, token.find_first_of("eE"));
+    if (v == 0 && mantissa.find_first_of("123456789") != std::string::npos) {
+      fatal = RegistryProblem{0, 0, path(),
+                              "number " + shorten(token) +
+                                  " is too small for a double (it would be written back as 0)"};
+      return false;
+    }
     return place(Json(v));
   }
   // Copied, not moved: the lexer keeps its buffer, and the copy is allocated at its size.

@@ -410,6 +410,13 @@ TEST_CASE("numbers a double cannot hold are refused with line, column and path",
     CHECK_THAT(parse_error(R"({"archive": [{"port": 80}, {"port": 1E+999}]})"),
                Catch::Contains("archive[1].port: number 1E+999"));
   }
+  SECTION("1e-400, which a double holds only as 0") {
+    auto msg = parse_error(R"({"allocations": {"80": {"weight": 1e-400}}})");
+    CHECK_THAT(msg, Catch::Contains("allocations[\"80\"].weight: number 1e-400 is too small"));
+    // Zero written any way, and the smallest doubles, are kept.
+    Registry r = parse_ok(R"({"allocations": {"80": {"a": 0.0, "b": 0e-400, "c": 5e-324}}})");
+    CHECK(r.find({80, Protocol::tcp})->json["c"].get<double>() > 0);
+  }
   SECTION("a whole number of 400 digits, as Python writes 10**400") {
     auto msg = parse_error(R"({"generation": 1)" + std::string(400, '0') + "}");
     CHECK_THAT(msg, Catch::StartsWith("reg.json:1:16: generation: number 10000000000000000000..."));
