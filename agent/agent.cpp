@@ -103,8 +103,8 @@ class RegistryLoader {
       : path_(std::move(path)), scans_(scans), log_(log) {}
 
   void reload() {
-    struct stat st {};
-    if (::stat(path_.c_str(), &st) != 0 && (errno == ENOENT || errno == ENOTDIR)) {
+    auto r = read_registry_file(path_);
+    if (r && !r->found) {
       scans_.mark_registry_missing();
       if (!missing_)
         log_.warn(loaded_once_ ? "registry file does not exist, keeping the last good one"
@@ -115,16 +115,16 @@ class RegistryLoader {
       return;
     }
     missing_ = false;
-    auto r = load_registry(path_);
     if (!r) {
       scans_.mark_registry_invalid();
       log_.error("registry invalid, keeping the last good one", {{"err", r.error().message}});
       return;
     }
+    const Registry& loaded = r->registry;
     log_.info("registry loaded", {{"path", path_.string()},
-                                  {"entries", std::to_string(r->entries().size())},
-                                  {"generation", std::to_string(r->generation())}});
-    scans_.use_registry(std::make_shared<const Registry>(std::move(*r)), unix_now());
+                                  {"entries", std::to_string(loaded.entries().size())},
+                                  {"generation", std::to_string(loaded.generation())}});
+    scans_.use_registry(std::make_shared<const Registry>(std::move(r->registry)), unix_now());
     loaded_once_ = true;
   }
 

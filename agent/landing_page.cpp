@@ -158,9 +158,7 @@ void render_port_table(std::string& h, const std::vector<PortRow>& rows) {
     h += "<td>" + joined(users) + "</td>";
     h += "<td>" + joined(containers) + "</td>";
     // An agent's own port without an entry is portman's, not unregistered (own_socket.hpp).
-    bool own = !r.entry && !r.sockets.empty() &&
-               std::all_of(r.sockets.begin(), r.sockets.end(),
-                           [](const ListeningSocket* s) { return held_by_portman_agent(*s); });
+    bool own = !r.entry && port_held_by_portman_agent(r.sockets);
     h += "<td>" +
          (r.entry ? html_escape(r.entry->service)
           : own   ? html_escape(kAgentServiceName)

@@ -80,9 +80,7 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
   bool listening = !live.sockets.empty();
   Verdict verdict = verdict_for(entry, listening, findings);
   // A portman agent's own port needs no entry (libportman/own_socket.hpp): all is well.
-  const bool agents_own =
-      !entry && listening && findings.empty() &&
-      std::all_of(live.sockets.begin(), live.sockets.end(), held_by_portman_agent);
+  const bool agents_own = !entry && findings.empty() && port_held_by_portman_agent(live.sockets);
   if (agents_own) verdict = Verdict::ok;
   int code = verdict == Verdict::ok ? 0 : 1;
   // `check 5353` on a host where only 5353/udp exists: the seed had no protocols, so say where
@@ -120,11 +118,12 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
                 {"verdict", std::string(to_string(verdict))}};
     for (const auto& r : live.runs)
       if (!r.success) out["collector_errors"][r.collector] = r.error;
-    if (other)
+    if (other) {
       out["other_protocol"] = {{"protocol", std::string(to_string(other->key.protocol))},
                                {"registered", other->registered},
                                {"listening", other->listening}};
-    if (other) std::cerr << other_protocol_note(*other) << "\n";
+      std::cerr << other_protocol_note(*other) << "\n";
+    }
     std::cout << out.dump(2) << "\n";
     return code;
   }

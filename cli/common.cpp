@@ -47,11 +47,12 @@ std::string missing_registry_message(const Context& ctx) {
 }
 
 Result<Registry> read_registry(const Context& ctx) {
-  auto registry = load_registry(ctx.registry);
-  if (registry && registry_missing(ctx))
+  auto loaded = read_registry_file(ctx.registry);
+  if (!loaded) return loaded.error();
+  if (!loaded->found)
     std::cerr << "portman: warning: " << missing_registry_message(ctx)
               << "; reading it as empty ('portman allocate' creates it)\n";
-  return registry;
+  return std::move(loaded->registry);
 }
 
 Error not_registered(const Context& ctx, const Registry& registry, PortKey key,

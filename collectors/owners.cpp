@@ -6,7 +6,6 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <pwd.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -30,6 +29,7 @@
 #include <vector>
 
 #include "collectors/proc_process.hpp"
+#include "libportman/accounts.hpp"
 #include "libportman/unique_fd.hpp"
 
 namespace portman {
@@ -355,26 +355,11 @@ class UserNames {
  public:
   const std::string& name(uid_t uid) {
     auto [it, inserted] = names_.try_emplace(uid);
-    if (inserted) it->second = lookup(uid);
+    if (inserted) it->second = user_name(uid).value_or(std::to_string(uid));
     return it->second;
   }
 
  private:
-  static std::string lookup(uid_t uid) {
-    std::vector<char> buf(1024);
-    for (;;) {
-      passwd pw{};
-      passwd* found = nullptr;
-      int rc = ::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found);
-      if (rc == ERANGE && buf.size() < (1u << 20)) {
-        buf.resize(buf.size() * 2);
-        continue;
-      }
-      if (rc == 0 && found) return found->pw_name;
-      return std::to_string(uid);
-    }
-  }
-
   std::unordered_map<uid_t, std::string> names_;
 };
 

@@ -4,6 +4,8 @@
 // unregistered port.
 #pragma once
 
+#include <algorithm>
+#include <iterator>
 #include <string_view>
 
 #include "libportman/live_state.hpp"
@@ -19,6 +21,17 @@ bool is_portman_agent(const Owner& owner);
 
 // The socket's main owner is a portman agent.
 bool held_by_portman_agent(const ListeningSocket& socket);
+inline bool held_by_portman_agent(const ListeningSocket* socket) {
+  return held_by_portman_agent(*socket);
+}
+
+// A port is the agent's own when something listens on it and every socket there is the agent's
+// (sockets or pointers to them, as the callers hold them).
+template <class Sockets>
+bool port_held_by_portman_agent(const Sockets& sockets) {
+  return !std::empty(sockets) && std::all_of(std::begin(sockets), std::end(sockets),
+                                             [](auto s) { return held_by_portman_agent(s); });
+}
 
 // The service a socket belongs to: its registry entry's; kAgentServiceName for an agent's own
 // socket without an entry; empty otherwise. Points into `registry` or at a constant.

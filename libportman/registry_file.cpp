@@ -1,8 +1,6 @@
 #include "libportman/registry_file.hpp"
 
 #include <fcntl.h>
-#include <grp.h>
-#include <pwd.h>
 #include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -19,7 +17,9 @@
 #include <sstream>
 #include <thread>
 
+#include "libportman/accounts.hpp"
 #include "libportman/limits.hpp"
+#include "libportman/whole_file.hpp"
 
 namespace portman {
 namespace fs = std::filesystem;
@@ -71,22 +71,15 @@ pid_t lock_holder(ino_t ino) {
   return 0;
 }
 
-std::string user_name(uid_t uid) {
-  struct passwd pw {};
-  struct passwd* found = nullptr;
-  char buf[4096];
-  if (::getpwuid_r(uid, &pw, buf, sizeof buf, &found) == 0 && found)
-    return std::string(pw.pw_name) + " (uid " + std::to_string(uid) + ")";
-  return "uid " + std::to_string(uid);
+// "www-data (uid 33)", or "uid 33" without a name: for messages.
+std::string describe_user(uid_t uid) {
+  auto name = user_name(uid);
+  return name ? *name + " (uid " + std::to_string(uid) + ")" : "uid " + std::to_string(uid);
 }
 
-std::string group_name(gid_t gid) {
-  struct group gr {};
-  struct group* found = nullptr;
-  char buf[4096];
-  if (::getgrgid_r(gid, &gr, buf, sizeof buf, &found) == 0 && found)
-    return std::string(gr.gr_name) + " (gid " + std::to_string(gid) + ")";
-  return "gid " + std::to_string(gid);
+std::string describe_group(gid_t gid) {
+  auto name = group_name(gid);
+  return name ? *name + " (gid " + std::to_string(gid) + ")" : "gid " + std::to_string(gid);
 }
 
 std::string kind_of(mode_t mode) {
@@ -146,7 +139,7 @@ std::optional<Error> unusable_lock(const fs::path& lock, const struct stat& st,
   else if (st.st_nlink != 1)
     why = "has " + std::to_string(st.st_nlink) + " names (hard links); portman will not use it";
   else if (!trusted_owner(st, reg))
-    why = "belongs to " + user_name(st.st_uid) + ", neither the registry's owner nor you";
+    why = "belongs to " + describe_user(st.st_uid) + ", neither the registry's owner nor you";
   if (why.empty()) return std::nullopt;
   return make_error(ErrorKind::io, "lock file " + lock.string() + " " + why + " (remove it)");
 }
@@ -160,8 +153,8 @@ Result<std::optional<std::string>> adopt_ownership(int fd, const Ownership& reg,
     int err = errno;
     struct stat st {};
     ::fstat(fd, &st);
-    warning = shown.string() + " now has group " + group_name(st.st_gid) + " instead of " +
-              group_name(reg.gid) + " (" + std::strerror(err) +
+    warning = shown.string() + " now has group " + describe_group(st.st_gid) + " instead of " +
+              describe_group(reg.gid) + " (" + std::strerror(err) +
               "): members of that group may no longer write it";
   }
   // After the chown, which clears set-id bits.
@@ -330,31 +323,16 @@ Result<LoadedRegistry> read_registry_file(const fs::path& registry) {
     return make_error(ErrorKind::invalid_data, "registry " + registry.string() + " is " +
                                                    kind_of(st.st_mode) +
                                                    ", not a regular file; give a JSON file");
-  auto too_big = [&](unsigned long long size) {
+  if (static_cast<unsigned long long>(st.st_size) > kRegistryMaxBytes)
     return make_error(ErrorKind::invalid_data, "registry " + registry.string() + " is " +
-                                                   std::to_string(size) +
+                                                   std::to_string(st.st_size) +
                                                    " bytes, more than the limit of " +
                                                    std::to_string(kRegistryMaxBytes) + " bytes");
-  };
-  if (static_cast<unsigned long long>(st.st_size) > kRegistryMaxBytes) return too_big(st.st_size);
   // One read of the size fstat gave; more only if the file grew meanwhile.
-  std::string text(static_cast<size_t>(st.st_size) + 1, '\0');
-  size_t used = 0;
-  for (;;) {
-    if (used == text.size()) {
-      if (text.size() > kRegistryMaxBytes) return too_big(text.size());
-      text.resize(std::min(text.size() * 2, kRegistryMaxBytes + 1));
-    }
-    ssize_t n = ::read(out.fd.get(), text.data() + used, text.size() - used);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0)
-      return make_error(ErrorKind::invalid_data,
-                        "cannot read registry " + registry.string() + ": " + std::strerror(errno));
-    if (n == 0) break;
-    used += static_cast<size_t>(n);
-  }
-  text.resize(used);
-  auto parsed = Registry::parse(text, registry.string());
+  auto text =
+      read_whole_fd(out.fd.get(), registry, kRegistryMaxBytes, static_cast<size_t>(st.st_size));
+  if (!text) return make_error(ErrorKind::invalid_data, "registry: " + text.error().message);
+  auto parsed = Registry::parse(*text, registry.string());
   if (!parsed) return parsed.error();
   out.registry = std::move(*parsed);
   return out;

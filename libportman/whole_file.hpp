@@ -14,5 +14,9 @@ namespace portman {
 // when given, receives the errno (0 on success or when the file is too large).
 Result<std::string> read_whole_file(const std::filesystem::path& path, std::size_t max_bytes,
                                     int* err = nullptr);
+// The same from an open fd, named `shown` in messages; `size_hint` (fstat's size) makes a
+// regular file one read.
+Result<std::string> read_whole_fd(int fd, const std::filesystem::path& shown, std::size_t max_bytes,
+                                  std::size_t size_hint, int* err = nullptr);
 
 }  // namespace portman
