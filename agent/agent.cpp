@@ -27,7 +27,8 @@
 
 namespace portman::agent {
 
-Result<AgentSettings> resolve_agent_settings(const AgentFlags& flags, const AgentConfig& config) {
+Result<AgentSettings> resolve_agent_settings(const AgentFlags& flags, const AgentConfig& config,
+                                             SourcePlan sources) {
   AgentSettings s;
   s.listen_addresses =
       flags.listen_addresses.empty() ? config.listen_addresses : flags.listen_addresses;
@@ -40,13 +41,7 @@ Result<AgentSettings> resolve_agent_settings(const AgentFlags& flags, const Agen
                                                 "': a path starting with / other than /, "
                                                 "/healthz and /api/scan");
   s.web_config_file = flags.web_config_file.value_or(config.web_config_file);
-  std::map<std::string, bool> enabled = config.collectors;
-  for (const auto& [name, on] : flags.collectors) enabled[name] = on;
-  for (const CollectorSpec& spec : collector_table()) {
-    auto it = enabled.find(std::string(spec.name));
-    bool on = it != enabled.end() ? it->second : spec.enabled_by_default;
-    if (!on) s.disabled_collectors.emplace_back(spec.name);
-  }
+  s.sources = std::move(sources);
   if (flags.scan_min_interval) {
     auto d = parse_duration(*flags.scan_min_interval);
     if (!d) return make_error(ErrorKind::bad_input, "--scan.min-interval: " + d.error().message);
@@ -219,8 +214,9 @@ Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Co
 
   CollectorOptions collectors;
   collectors.procfs = settings.procfs;
-  ScanService scans(collectors, settings.disabled_collectors, settings.scan_min_interval,
-                    paths.registry.string(), log);
+  auto scanner = make_scanner(collectors, settings.sources);
+  if (!scanner) return scanner.error();
+  ScanService scans(std::move(*scanner), settings.scan_min_interval, paths.registry.string(), log);
   scans.use_config(std::make_shared<const Config>(config));
   RegistryLoader registry(paths.registry, scans, log);
   registry.reload();

@@ -13,6 +13,7 @@
 #include "agent/log.hpp"
 #include "libportman/config.hpp"
 #include "libportman/result.hpp"
+#include "libportman/sources.hpp"
 
 namespace portman::agent {
 
@@ -21,21 +22,21 @@ struct AgentFlags {
   std::vector<std::string> listen_addresses;
   std::optional<std::string> telemetry_path, web_config_file, scan_min_interval, log_level,
       log_format, procfs;
-  std::map<std::string, bool> collectors;  // --collector.NAME / --no-collector.NAME
 };
 
 struct AgentSettings {
   std::vector<std::string> listen_addresses;
   std::string telemetry_path;
   std::string web_config_file;
-  std::vector<std::string> disabled_collectors;
+  SourcePlan sources;  // which collectors and inventory sources run, with their settings
   std::chrono::milliseconds scan_min_interval{};
   LogLevel log_level = LogLevel::info;
   LogFormat log_format = LogFormat::logfmt;
   std::string procfs;
 };
 
-Result<AgentSettings> resolve_agent_settings(const AgentFlags& flags, const AgentConfig& config);
+Result<AgentSettings> resolve_agent_settings(const AgentFlags& flags, const AgentConfig& config,
+                                             SourcePlan sources);
 
 struct AgentPaths {
   std::optional<std::string> config;  // re-read on SIGHUP (same lookup as at start)

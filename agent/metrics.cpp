@@ -25,6 +25,8 @@
 #include <prometheus/text_serializer.h>
 
 #include "agent/metric_catalog.hpp"
+#include "collectors/collector.hpp"
+#include "inventory/inventory_source.hpp"
 #include "libportman/allocation.hpp"
 #include "libportman/own_socket.hpp"
 #include "libportman/summary.hpp"
@@ -34,7 +36,6 @@ namespace {
 
 using prometheus::ClientMetric;
 using prometheus::MetricFamily;
-using prometheus::MetricType;
 
 // One family of the catalog being filled: series are kept by label set, so that two sources of
 // the same series (SO_REUSEPORT workers, a port registered twice) give one valid series instead
@@ -57,7 +58,7 @@ class FamilyBuilder {
     m.label.reserve(values.size());
     for (std::size_t i = 0; i < values.size(); ++i)
       m.label.push_back({std::string(spec_.labels[i]), std::move(values[i])});
-    if (spec_.type == MetricType::Counter)
+    if (spec_.type == MetricType::counter)
       m.counter.value = value;
     else
       m.gauge.value = value;
@@ -66,7 +67,9 @@ class FamilyBuilder {
 
   // Series keep the order they were added in: the callers add them by port, then protocol.
   MetricFamily build() && {
-    return MetricFamily{std::string(spec_.name), std::string(spec_.help), spec_.type,
+    return MetricFamily{std::string(spec_.name), std::string(spec_.help),
+                        spec_.type == MetricType::counter ? prometheus::MetricType::Counter
+                                                          : prometheus::MetricType::Gauge,
                         std::move(metrics_)};
   }
 
@@ -302,7 +305,36 @@ void add_process_families(std::vector<MetricFamily>& out) {
     out.push_back(single(metric::process_max_fds, static_cast<double>(lim.rlim_cur)));
 }
 
+// What the sources report about themselves, each family in catalog order: the renderer knows
+// their specs from the tables, not the sources.
+void add_source_families(const Snapshot& snap, std::vector<MetricFamily>& out) {
+  auto add = [&](const MetricSpec* spec) {
+    FamilyBuilder f(*spec);
+    auto take = [&](const std::vector<Sample>& samples) {
+      for (const Sample& s : samples)
+        if (s.spec == spec || (s.spec && s.spec->name == spec->name)) f.add(s.labels, s.value);
+    };
+    take(snap.live.samples);
+    take(snap.inventory_samples);
+    out.push_back(std::move(f).build());
+  };
+  for (const CollectorSpec& c : collector_table())
+    for (const MetricSpec* spec : c.metrics) add(spec);
+  for (const InventorySpec& i : inventory_table())
+    for (const MetricSpec* spec : i.metrics) add(spec);
+}
+
 }  // namespace
+
+std::vector<const MetricSpec*> metric_catalog() {
+  std::vector<const MetricSpec*> out(std::begin(kCoreMetrics), std::end(kCoreMetrics));
+  for (const CollectorSpec& c : collector_table())
+    out.insert(out.end(), c.metrics.begin(), c.metrics.end());
+  for (const InventorySpec& i : inventory_table())
+    out.insert(out.end(), i.metrics.begin(), i.metrics.end());
+  out.insert(out.end(), std::begin(kProcessMetrics), std::end(kProcessMetrics));
+  return out;
+}
 
 std::string render_metrics(const Snapshot& snap, const BuildInfo& build) {
   const Registry empty;
@@ -330,6 +362,7 @@ std::string render_metrics(const Snapshot& snap, const BuildInfo& build) {
       single(metric::sockets_owner_unknown, static_cast<double>(summary.sockets_owner_unknown)));
   families.push_back(
       single(metric::processes_unreadable, static_cast<double>(summary.processes_unreadable)));
+  add_source_families(snap, families);
   add_process_families(families);
 
   // The serializer imbues the classic locale into the stream, so the global locale cannot turn

@@ -4,11 +4,9 @@
 
 namespace portman::agent {
 
-ScanService::ScanService(const CollectorOptions& collectors,
-                         const std::vector<std::string>& disabled,
-                         std::chrono::milliseconds min_interval, std::string registry_path,
-                         Logger& log)
-    : scanner_(collectors, disabled),
+ScanService::ScanService(Scanner scanner, std::chrono::milliseconds min_interval,
+                         std::string registry_path, Logger& log)
+    : scanner_(std::move(scanner)),
       min_interval_(min_interval),
       log_(log),
       registry_path_(std::move(registry_path)) {

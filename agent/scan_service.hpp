@@ -21,8 +21,8 @@ namespace portman::agent {
 
 class ScanService {
  public:
-  ScanService(const CollectorOptions& collectors, const std::vector<std::string>& disabled,
-              std::chrono::milliseconds min_interval, std::string registry_path, Logger& log);
+  ScanService(Scanner scanner, std::chrono::milliseconds min_interval, std::string registry_path,
+              Logger& log);
 
   // The latest snapshot, scanning first if it is older than min_interval.
   std::shared_ptr<const Snapshot> current();

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "inventory/inventory_source.hpp"
 #include "libportman/config.hpp"
 #include "libportman/findings.hpp"
 #include "libportman/live_state.hpp"
@@ -26,6 +27,10 @@ struct Snapshot {
   double registry_last_reload_success = 0;   // unix seconds of the last good (re)load
   std::uint64_t listener_changes_total = 0;  // sockets that appeared or went away since start
   std::chrono::system_clock::time_point taken_at{};
+  // The inventory sources (Dokploy) as last fetched in the background: the last good inventory,
+  // whether the last fetch worked, and their series; never fetched by a scrape.
+  std::vector<InventoryState> inventories;
+  std::vector<Sample> inventory_samples;
 };
 
 }  // namespace portman::agent

@@ -2,7 +2,6 @@
 // `agent:` in portman.yml (the flag wins).
 #include "agent/agent.hpp"
 #include "cli/commands.hpp"
-#include "collectors/collector.hpp"
 
 namespace portman::cli {
 
@@ -22,15 +21,6 @@ void add_agent_command(CLI::App& app, Action& action) {
                   "One scan serves every scrape within this long (default 2s)");
   cmd->add_option("--log.level", flags->log_level, "debug, info, warn or error (default info)");
   cmd->add_option("--log.format", flags->log_format, "logfmt or json (default logfmt)");
-  for (const CollectorSpec& spec : collector_table()) {
-    std::string name(spec.name);
-    cmd->add_flag_callback(
-        "--collector." + name, [flags, name] { flags->collectors[name] = true; },
-        "Enable the " + name + " collector: " + std::string(spec.help));
-    cmd->add_flag_callback(
-        "--no-collector." + name, [flags, name] { flags->collectors[name] = false; },
-        "Disable the " + name + " collector");
-  }
   cmd->footer(
       "Examples:\n  portman agent\n  portman agent --web.listen-address 127.0.0.1:9097 "
       "--log.format json\n"
@@ -40,7 +30,7 @@ void add_agent_command(CLI::App& app, Action& action) {
     action = [flags](const Context& ctx) -> Result<int> {
       AgentFlags f = *flags;
       f.procfs = ctx.global.procfs;
-      auto settings = agent::resolve_agent_settings(f, ctx.config.agent);
+      auto settings = agent::resolve_agent_settings(f, ctx.config.agent, ctx.sources);
       if (!settings) return settings.error();
       return agent::run_agent(*settings, {ctx.global.config, ctx.registry, ctx.registry_origin},
                               ctx.config);

@@ -71,7 +71,9 @@ Result<int> run_allocate(const Context& ctx, const AllocateOptions& o) {
   Status st = change_registry(ctx, [&](Registry& registry) -> Result<bool> {
     // The socket scan happens under the lock: the choice and the write are one step.
     auto first_free = [&]() -> Result<PortKey> {
-      LiveState live = scan_live(ctx, ScanScope{std::nullopt, false});
+      auto scanned = scan_live(ctx, ScanScope{std::nullopt, false});
+      if (!scanned) return scanned.error();
+      const LiveState& live = *scanned;
       for (const auto& r : live.runs)
         if (!r.success)
           return make_error(ErrorKind::io, "cannot see which ports listen (" + r.collector + ": " +

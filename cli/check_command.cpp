@@ -53,7 +53,8 @@ std::optional<OtherProtocol> look_at_other_protocol(const Context& ctx, const Re
                                                     PortKey key) {
   OtherProtocol other{{key.port, Protocol::udp}};
   other.registered = registry.find(other.key) != nullptr;
-  other.listening = !scan_live(ctx, ScanScope{other.key, false}).sockets.empty();
+  auto scanned = scan_live(ctx, ScanScope{other.key, false});
+  other.listening = scanned && !scanned->sockets.empty();
   if (!other.registered && !other.listening) return std::nullopt;
   return other;
 }
@@ -72,7 +73,9 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
   if (!key) return key.error();
   auto registry = read_registry(ctx);
   if (!registry) return registry.error();
-  LiveState live = scan_live(ctx, ScanScope{*key, true});
+  auto scanned = scan_live(ctx, ScanScope{*key, true});
+  if (!scanned) return scanned.error();
+  LiveState live = std::move(*scanned);
   std::vector<Finding> findings;
   for (Finding& f : compare(*registry, live, ctx.config))
     if (f.key == *key) findings.push_back(std::move(f));

@@ -22,6 +22,8 @@ void add_suggest_command(CLI::App& app, Action& action);
 void add_validate_command(CLI::App& app, Action& action);
 void add_version_command(CLI::App& app, Action& action);
 void add_agent_command(CLI::App& app, Action& action);
+// --collector.NAME, --no-collector.NAME and --SECTION.KEY for every source of the tables.
+void add_source_flags(CLI::App& app, SourceFlags& flags);
 
 // Helpers the commands share.
 Result<PortKey> port_key(const std::string& port, bool udp);
@@ -35,7 +37,7 @@ bool registry_missing(const Context& ctx);
 // seed's users type 5353 for 5353/udp), else the missing registry, else `next` (what to do).
 Error not_registered(const Context& ctx, const Registry& registry, PortKey key,
                      std::string_view next);
-LiveState scan_live(const Context& ctx, const ScanScope& scope);
+Result<LiveState> scan_live(const Context& ctx, const ScanScope& scope);
 // Locks the registry, loads it and calls `change`; saves only if it returns true. A refused
 // change (an Error, or false) leaves the file untouched.
 Status change_registry(const Context& ctx, const std::function<Result<bool>(Registry&)>& change);

@@ -8,7 +8,7 @@
 #include "cli/commands.hpp"
 #include "cli/output.hpp"
 #include "libportman/registry_file.hpp"
-#include "libportman/scan.hpp"
+#include "libportman/sources.hpp"
 
 namespace portman::cli {
 
@@ -69,9 +69,10 @@ Error not_registered(const Context& ctx, const Registry& registry, PortKey key,
   return make_error(ErrorKind::refused, msg);
 }
 
-LiveState scan_live(const Context& ctx, const ScanScope& scope) {
-  Scanner scanner(ctx.collectors);
-  return scanner.scan(scope);
+Result<LiveState> scan_live(const Context& ctx, const ScanScope& scope) {
+  auto scanner = make_scanner(ctx.collectors, ctx.sources);
+  if (!scanner) return scanner.error();
+  return scanner->scan(scope);
 }
 
 Status change_registry(const Context& ctx, const std::function<Result<bool>(Registry&)>& change) {

@@ -16,6 +16,9 @@ Result<Context> make_context(const GlobalOptions& global) {
   ctx.registry_origin = std::move(location.origin);
   ctx.global = global;
   ctx.collectors.procfs = global.procfs.value_or("/proc");
+  auto sources = plan_sources(ctx.config, global.sources);
+  if (!sources) return sources.error();
+  ctx.sources = std::move(*sources);
   const char* no_color = std::getenv("NO_COLOR");
   ctx.color = !global.no_color && !(no_color && *no_color) && ::isatty(STDOUT_FILENO);
   return ctx;

@@ -10,6 +10,7 @@
 #include "collectors/collector.hpp"
 #include "libportman/config.hpp"
 #include "libportman/result.hpp"
+#include "libportman/sources.hpp"
 
 namespace portman::cli {
 
@@ -18,6 +19,7 @@ struct GlobalOptions {
   std::optional<std::string> registry;
   bool no_color = false;
   std::optional<std::string> procfs;  // --path.procfs; the agent also reads agent.procfs
+  SourceFlags sources;                // --[no-]collector.NAME, --SECTION.KEY
 };
 
 struct Context {
@@ -26,6 +28,7 @@ struct Context {
   std::filesystem::path registry;
   std::string registry_origin;  // how the path was chosen: "--registry", "$PORT_REGISTRY_PATH", ...
   CollectorOptions collectors;
+  SourcePlan sources;  // which sources run, decided once for every command
   bool color = false;
 };
 

@@ -64,6 +64,7 @@ int main(int argc, char** argv) {
   app.add_flag("--no-color", global.no_color,
                "No colour (also when NO_COLOR is set or not a terminal)");
   app.add_option("--path.procfs", global.procfs, "procfs mount point (default /proc)");
+  add_source_flags(app, global.sources);
   app.failure_message(one_line_failure);
   app.footer(
       "Examples:\n  portman scan\n  portman check 3000\n  PORT=$(portman allocate my-api -t api)\n"

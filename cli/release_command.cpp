@@ -22,7 +22,9 @@ Result<int> run_release(const Context& ctx, const ReleaseOptions& o) {
     if (!e) return not_registered(ctx, registry, *key, "nothing to release");
     service = e->service;
     if (!o.force) {
-      LiveState live = scan_live(ctx, ScanScope{*key, true});
+      auto scanned = scan_live(ctx, ScanScope{*key, true});
+      if (!scanned) return scanned.error();
+      const LiveState& live = *scanned;
       if (!live.sockets.empty()) {
         const Owner* ow = live.sockets.front().main_owner();
         return make_error(ErrorKind::refused,

@@ -18,7 +18,9 @@ struct ScanOptions {
 Result<int> run_scan(const Context& ctx, const ScanOptions& o) {
   auto registry = read_registry(ctx);
   if (!registry) return registry.error();
-  LiveState live = scan_live(ctx, ScanScope{});
+  auto scanned = scan_live(ctx, ScanScope{});
+  if (!scanned) return scanned.error();
+  LiveState live = std::move(*scanned);
   std::vector<Finding> findings = compare(*registry, live, ctx.config);
   int code = o.fail_on_finding && !findings.empty() ? 1 : 0;
 

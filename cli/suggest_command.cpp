@@ -24,7 +24,9 @@ Result<int> run_suggest(const Context& ctx, const SuggestOptions& o) {
                       "invalid count " + std::to_string(o.count) + "; valid: 1 to 65535");
   auto registry = read_registry(ctx);
   if (!registry) return registry.error();
-  LiveState live = scan_live(ctx, ScanScope{std::nullopt, false});
+  auto scanned = scan_live(ctx, ScanScope{std::nullopt, false});
+  if (!scanned) return scanned.error();
+  const LiveState& live = *scanned;
   PortPlanner planner(ctx.config, *registry, live, std::chrono::system_clock::now());
   Protocol proto = o.udp ? Protocol::udp : Protocol::tcp;
   auto ports = planner.free_ports(type->range, proto, static_cast<size_t>(o.count));

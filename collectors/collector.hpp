@@ -1,5 +1,7 @@
-// The one interface every collector implements, and the table that lists them all.
-// Adding a collector (docker, dokploy) means one new file and one row in collector_table.cpp.
+// The one interface every live collector implements, and the table that lists them all.
+// Adding a collector (docker, netns) means its own files and one row in collector_table.cpp: the
+// row declares its name, its options (a section of portman.yml and --SECTION.KEY flags), the
+// metrics it reports about itself, and a factory that can refuse bad settings.
 #pragma once
 
 #include <filesystem>
@@ -10,11 +12,13 @@
 #include <string_view>
 
 #include "libportman/live_state.hpp"
+#include "libportman/metric_spec.hpp"
 #include "libportman/result.hpp"
+#include "libportman/source_settings.hpp"
 
 namespace portman {
 
-// Fixed for the life of a collector.
+// Shared by every collector, fixed for their life.
 struct CollectorOptions {
   std::filesystem::path procfs = "/proc";  // --path.procfs
   // Where sockets come from: "netlink" (sock_diag), "procfs" (/proc/net/{tcp,tcp6,udp,udp6}),
@@ -37,14 +41,24 @@ class Collector {
   virtual Status collect(const ScanScope& scope, LiveState& state) = 0;
 };
 
-struct CollectorSpec {
-  std::string_view name;  // --collector.NAME
-  bool enabled_by_default;
-  std::string_view help;
-  std::unique_ptr<Collector> (*make)(const CollectorOptions&);
+// What a factory gets: the shared options and the collector's own settings.
+struct CollectorContext {
+  const CollectorOptions& shared;
+  const SourceSettings& settings;
 };
 
-// In run order: later collectors build on what earlier ones found (owners need sockets).
+struct CollectorSpec {
+  std::string_view name;  // --collector.NAME, agent.collectors.NAME
+  bool enabled_by_default;
+  std::string_view help;
+  std::span<const OptionSpec> options;         // its section of portman.yml, named `name`
+  std::span<const MetricSpec* const> metrics;  // what it reports in LiveState::samples
+  // Refuses settings it cannot work with (a malformed docker.host), with one line.
+  Result<std::unique_ptr<Collector>> (*make)(const CollectorContext&);
+};
+
+// In run order: later collectors build on what earlier ones found (owners need sockets, docker
+// needs owners).
 std::span<const CollectorSpec> collector_table();
 
 }  // namespace portman

@@ -12,8 +12,10 @@
 #include <yaml-cpp/yaml.h>
 
 #include "collectors/collector.hpp"
+#include "inventory/inventory_source.hpp"
 #include "libportman/duration.hpp"
 #include "libportman/limits.hpp"
+#include "libportman/sources.hpp"
 #include "libportman/whole_file.hpp"
 #include "libportman/yaml_load.hpp"
 
@@ -171,8 +173,6 @@ Config default_config() {
   c.reserved = {22, 80, 443, 3000, 8080};  // ssh and the platform ports of a Dokploy host
   c.quarantine = std::chrono::hours(24 * 7);
   c.lock_timeout = std::chrono::seconds(10);
-  for (const CollectorSpec& spec : collector_table())
-    c.agent.collectors[std::string(spec.name)] = spec.enabled_by_default;
   return c;
 }
 
@@ -183,12 +183,16 @@ class Reader {
  public:
   explicit Reader(std::string_view source) : source_(source) {}
 
-  Error error(const YAML::Node& node, const std::string& what) const {
+  // "FILE:LINE:COL" of a node.
+  std::string where(const YAML::Node& node) const {
     auto m = node.Mark();
-    std::string where = source_;
-    if (!m.is_null())
-      where += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
-    return make_error(ErrorKind::invalid_data, where + ": " + what);
+    std::string out = source_;
+    if (!m.is_null()) out += ":" + std::to_string(m.line + 1) + ":" + std::to_string(m.column + 1);
+    return out;
+  }
+
+  Error error(const YAML::Node& node, const std::string& what) const {
+    return make_error(ErrorKind::invalid_data, where(node) + ": " + what);
   }
 
   Result<std::string> scalar(const YAML::Node& n, const std::string& key) const {
@@ -352,6 +356,24 @@ Status read_ignore(const Reader& r, const YAML::Node& n, IgnoreRules& ig) {
   return {};
 }
 
+// `nginx:` — what `sync --nginx` needs that Dokploy does not say: certificate paths.
+Status read_nginx(const Reader& r, const YAML::Node& n, NginxConfig& out) {
+  if (auto st = r.known_keys(n, "nginx", {"certificate", "certificate_key", "listen_address"}); !st)
+    return st;
+  for (auto [key, field] : {std::pair{"certificate", &out.certificate},
+                            {"certificate_key", &out.certificate_key},
+                            {"listen_address", &out.listen_address}}) {
+    if (const auto& v = n[key]) {
+      auto s = r.scalar(v, std::string("nginx.") + key);
+      if (!s) return s.error();
+      *field = *s;
+    }
+  }
+  if (out.certificate.empty() != out.certificate_key.empty())
+    return r.error(n, "nginx: give both certificate and certificate_key, or neither");
+  return {};
+}
+
 Status read_agent(const Reader& r, const YAML::Node& n, AgentConfig& a) {
   const std::vector<std::string> keys = {
       "listen_addresses",  "telemetry_path", "web_config_file", "collectors",
@@ -404,6 +426,7 @@ Status read_agent(const Reader& r, const YAML::Node& n, AgentConfig& a) {
   if (const auto& v = n["collectors"]) {
     std::vector<std::string> names;
     for (const CollectorSpec& spec : collector_table()) names.emplace_back(spec.name);
+    for (const InventorySpec& spec : inventory_table()) names.emplace_back(spec.name);
     if (auto st = r.known_keys(v, "agent.collectors", names); !st) return st;
     for (const auto& kv : v) {
       const std::string name = kv.first.Scalar();
@@ -417,10 +440,30 @@ Status read_agent(const Reader& r, const YAML::Node& n, AgentConfig& a) {
   return {};
 }
 
+// A source's section: scalars only, under the keys its row declares. A null value (`server_id:`
+// or `server_id: null`) leaves the key unset.
+Status read_source_section(const Reader& r, const YAML::Node& n, const SourceSection& section,
+                           std::map<std::string, SettingValue>& out) {
+  std::vector<std::string> keys;
+  for (const OptionSpec& o : section.options) keys.emplace_back(o.key);
+  std::string name(section.name);
+  if (auto st = r.known_keys(n, name, keys); !st) return st;
+  for (const auto& kv : n) {
+    const std::string key = kv.first.Scalar();
+    if (kv.second.IsNull()) continue;
+    auto v = r.scalar(kv.second, name + "." + key);
+    if (!v) return v.error();
+    std::string where = r.where(kv.second);
+    out[key] = {*v, where};
+  }
+  return {};
+}
+
 Status read_top(const Reader& r, const YAML::Node& file, Config& c) {
-  const std::vector<std::string> keys = {"registry", "types",        "environments",
-                                         "statuses", "reserved",     "quarantine",
-                                         "ignore",   "lock_timeout", "agent"};
+  std::vector<std::string> keys = {"registry",   "types",  "environments", "statuses", "reserved",
+                                   "quarantine", "ignore", "lock_timeout", "agent",    "nginx"};
+  const std::vector<SourceSection> sections = source_sections();
+  for (const SourceSection& s : sections) keys.emplace_back(s.name);
   if (auto st = r.known_keys(file, "", keys); !st) return st;
   YAML::Node root(YAML::NodeType::Map);  // `key:` with no value keeps the default, like no key
   for (const auto& kv : file)
@@ -464,6 +507,12 @@ Status read_top(const Reader& r, const YAML::Node& file, Config& c) {
     if (auto st = read_ignore(r, n, c.ignore); !st) return st;
   if (const auto& n = root["agent"])
     if (auto st = read_agent(r, n, c.agent); !st) return st;
+  if (const auto& n = root["nginx"])
+    if (auto st = read_nginx(r, n, c.nginx); !st) return st;
+  for (const SourceSection& s : sections)
+    if (const auto& n = root[std::string(s.name)])
+      if (auto st = read_source_section(r, n, s, c.source_sections[std::string(s.name)]); !st)
+        return st;
   return {};
 }
 

@@ -15,6 +15,7 @@
 
 #include "libportman/live_state.hpp"
 #include "libportman/result.hpp"
+#include "libportman/source_settings.hpp"
 
 namespace portman {
 
@@ -64,11 +65,18 @@ struct AgentConfig {
   std::vector<std::string> listen_addresses = {":9097"};  // --web.listen-address
   std::string telemetry_path = "/metrics";                // --web.telemetry-path
   std::string web_config_file;                            // --web.config.file
-  std::map<std::string, bool> collectors;                 // --[no-]collector.NAME
-  std::chrono::milliseconds scan_min_interval{2000};      // --scan.min-interval
-  std::string log_level = "info";                         // --log.level
-  std::string log_format = "logfmt";                      // --log.format
-  std::string procfs = "/proc";                           // --path.procfs
+  std::map<std::string, bool> collectors;  // --[no-]collector.NAME; only what the file says
+  std::chrono::milliseconds scan_min_interval{2000};  // --scan.min-interval
+  std::string log_level = "info";                     // --log.level
+  std::string log_format = "logfmt";                  // --log.format
+  std::string procfs = "/proc";                       // --path.procfs
+};
+
+// The `nginx:` section, for `portman sync --nginx`. The paths may hold {domain}.
+struct NginxConfig {
+  std::string certificate;      // e.g. /etc/letsencrypt/live/{domain}/fullchain.pem
+  std::string certificate_key;  // e.g. /etc/letsencrypt/live/{domain}/privkey.pem
+  std::string listen_address;   // address the server blocks listen on; empty: all
 };
 
 struct Config {
@@ -82,6 +90,10 @@ struct Config {
   IgnoreRules ignore;
   std::chrono::milliseconds lock_timeout{};
   AgentConfig agent;
+  NginxConfig nginx;
+  // The sections of the sources (docker:, dokploy:): key -> value as written, with file:line:col.
+  // Each source reads its own (libportman/sources.hpp); the reader only checks the keys.
+  std::map<std::string, std::map<std::string, SettingValue>> source_sections;
 
   // By name or alias, case-insensitive ("ai" finds ml); nullptr when unknown.
   const ServiceType* find_type(std::string_view name_or_alias) const;

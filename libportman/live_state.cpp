@@ -12,3 +12,13 @@ const Owner* ListeningSocket::main_owner() const {
 }
 
 }  // namespace portman
+
+namespace portman {
+
+std::string ListeningSocket::holder() const {
+  if (workload) return workload->name;
+  const Owner* o = main_owner();
+  return o ? o->process : std::string();
+}
+
+}  // namespace portman

@@ -9,6 +9,7 @@
 #include <utility>
 #include <vector>
 
+#include "libportman/metric_spec.hpp"
 #include "libportman/port.hpp"
 
 namespace portman {
@@ -26,6 +27,19 @@ struct Owner {
 
 enum class Family : std::uint8_t { ipv4, ipv6 };
 
+// What a socket really serves when its holder is only the way in (docker-proxy, or dockerd with
+// the userland proxy off) or runs inside a container (--network host): the container or Swarm
+// service behind it. Filled by the docker collector; every renderer shows it instead of the proxy.
+struct Workload {
+  std::string kind;  // "container" or "service" (a Swarm service)
+  std::string name;  // container name without the leading '/', or the Swarm service name
+  std::string id;    // full container or service id
+  std::string image;
+  std::string via;  // the holder it was seen through: "docker-proxy", "dockerd"; empty if direct
+  std::string compose_project;  // com.docker.compose.project, when set
+  std::string compose_service;  // com.docker.compose.service, when set
+};
+
 struct ListeningSocket {
   Protocol protocol = Protocol::tcp;
   Family family = Family::ipv4;
@@ -33,16 +47,20 @@ struct ListeningSocket {
   std::uint16_t port = 0;
   bool v6only = false;  // IPv6 socket that does not accept IPv4 (IPV6_V6ONLY)
   std::uint64_t inode = 0;
-  uid_t uid = 0;              // uid that created the socket
-  std::string netns;          // network namespace ("net:[4026531840]"); empty when unknown
-  std::vector<Owner> owners;  // processes holding the socket, pid order; empty if unknown
-  std::string owner_unknown;  // why owners is empty, when the owners collector ran
+  uid_t uid = 0;                     // uid that created the socket
+  std::string netns;                 // network namespace ("net:[4026531840]"); empty when unknown
+  std::vector<Owner> owners;         // processes holding the socket, pid order; empty if unknown
+  std::string owner_unknown;         // why owners is empty, when the owners collector ran
+  std::optional<Workload> workload;  // the container or service behind it, when known
 
   PortKey key() const { return {port, protocol}; }
   bool wildcard() const { return address == "0.0.0.0" || address == "::"; }
   // The process the socket belongs to: the lowest pid that is not PID 1, so that a socket
   // passed by systemd (socket activation) belongs to the service; PID 1 only when alone.
   const Owner* main_owner() const;
+  // Who serves it, for people and labels: the workload's name when known (never "docker-proxy"),
+  // else the main owner's process name, else empty.
+  std::string holder() const;
 };
 
 // How one collector run went; the agent turns this into the per-collector metrics.
@@ -61,6 +79,11 @@ struct LiveState {
   // The kernel's ip_local_port_range (in the scanned network namespace): unbound UDP clients
   // get their ports from it. Unset when it could not be read.
   std::optional<std::pair<std::uint16_t, std::uint16_t>> ephemeral_ports;
+  // Series the sources report about themselves (portman_docker_up...), written as they are.
+  std::vector<Sample> samples;
+  // One line each for `check` and `scan` about a source that could not be asked, e.g.
+  // "docker: cannot connect to unix:///var/run/docker.sock: permission denied".
+  std::vector<std::string> notes;
 };
 
 }  // namespace portman

@@ -6,11 +6,9 @@
 
 namespace portman {
 
-Scanner::Scanner(const CollectorOptions& options, const std::vector<std::string>& disabled) {
-  for (const CollectorSpec& spec : collector_table()) {
-    bool off = std::find(disabled.begin(), disabled.end(), spec.name) != disabled.end();
-    if (!off) collectors_.push_back({std::string(spec.name), spec.make(options)});
-  }
+bool Scanner::has(std::string_view name) const {
+  return std::any_of(collectors_.begin(), collectors_.end(),
+                     [&](const Entry& e) { return e.name == name; });
 }
 
 LiveState Scanner::scan(const ScanScope& scope) {

@@ -1,9 +1,11 @@
 // Runs the enabled collectors in table order and times each one: the one place that turns
-// collectors into a LiveState, for the CLI and the agent alike.
+// collectors into a LiveState, for the CLI and the agent alike. Built by make_scanner
+// (sources.hpp), which decides which collectors run.
 #pragma once
 
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "collectors/collector.hpp"
@@ -12,17 +14,18 @@ namespace portman {
 
 class Scanner {
  public:
-  // `disabled` names collectors to leave out (--no-collector.NAME).
-  explicit Scanner(const CollectorOptions& options, const std::vector<std::string>& disabled = {});
-
-  // Never fails as a whole: a failing collector is recorded in LiveState::runs.
-  LiveState scan(const ScanScope& scope);
-
- private:
   struct Entry {
     std::string name;
     std::unique_ptr<Collector> collector;
   };
+  explicit Scanner(std::vector<Entry> collectors) : collectors_(std::move(collectors)) {}
+
+  // Never fails as a whole: a failing collector is recorded in LiveState::runs.
+  LiveState scan(const ScanScope& scope);
+
+  bool has(std::string_view name) const;
+
+ private:
   std::vector<Entry> collectors_;
 };
 

@@ -106,14 +106,14 @@ const BuildInfo kBuild{"0.1.0", "abc123def456"};
 
 // --- Reading the exposition back ---
 
-struct Sample {
+struct Series {
   std::string name;
   std::map<std::string, std::string> labels;
   std::string value;
 };
 
 struct Exposition {
-  std::vector<Sample> samples;
+  std::vector<Series> samples;
   std::map<std::string, std::string> help, type;  // by family name
 };
 
@@ -132,7 +132,7 @@ Exposition parse_exposition(const std::string& text) {
       continue;
     }
     REQUIRE(line[0] != '#');
-    Sample s;
+    Series s;
     size_t i = line.find_first_of("{ ");
     REQUIRE(i != std::string::npos);
     s.name = line.substr(0, i);
@@ -167,10 +167,10 @@ Exposition parse_exposition(const std::string& text) {
 }
 
 // Samples of `name` whose labels include all of `want`.
-std::vector<Sample> find(const Exposition& e, const std::string& name,
+std::vector<Series> find(const Exposition& e, const std::string& name,
                          const std::map<std::string, std::string>& want = {}) {
-  std::vector<Sample> out;
-  for (const Sample& s : e.samples) {
+  std::vector<Series> out;
+  for (const Series& s : e.samples) {
     if (s.name != name) continue;
     bool match = true;
     for (const auto& [k, v] : want) {
@@ -197,8 +197,8 @@ Exposition render(const Snapshot& snap) {
 
 }  // namespace
 
-std::string type_name(prometheus::MetricType type) {
-  return type == prometheus::MetricType::Counter ? "counter" : "gauge";
+std::string type_name(MetricType type) {
+  return type == MetricType::counter ? "counter" : "gauge";
 }
 
 std::string label_list(const MetricSpec& spec) {  // "port,protocol"
@@ -212,7 +212,7 @@ TEST_CASE("every family of the catalog has its HELP, TYPE and labels, and nothin
   std::string text = render_metrics(realistic_snapshot(), kBuild);
   Exposition e = parse_exposition(text);
   std::set<std::string> names;
-  for (const MetricSpec* spec : kMetricCatalog) {
+  for (const MetricSpec* spec : metric_catalog()) {
     const std::string name(spec->name);
     INFO(name);
     CHECK(names.insert(name).second);  // one entry each
@@ -222,7 +222,7 @@ TEST_CASE("every family of the catalog has its HELP, TYPE and labels, and nothin
     auto samples = find(e, name);
     CHECK_FALSE(samples.empty());  // the realistic snapshot has a series of every family
     std::set<std::string> want(spec->labels.begin(), spec->labels.end());
-    for (const Sample& s : samples) {
+    for (const Series& s : samples) {
       std::set<std::string> got;
       for (const auto& [k, v] : s.labels) got.insert(k);
       CHECK(got == want);
@@ -230,7 +230,7 @@ TEST_CASE("every family of the catalog has its HELP, TYPE and labels, and nothin
   }
   // Nothing outside the catalog, in the catalog's order, one family each.
   CHECK(e.type.size() == names.size());
-  for (const Sample& s : e.samples) {
+  for (const Series& s : e.samples) {
     INFO(s.name);
     CHECK(names.count(s.name) == 1);
   }
@@ -239,7 +239,7 @@ TEST_CASE("every family of the catalog has its HELP, TYPE and labels, and nothin
   for (std::string line; std::getline(in, line);)
     if (line.rfind("# TYPE ", 0) == 0) type_lines.push_back(line.substr(7, line.find(' ', 7) - 7));
   std::vector<std::string> catalog_order;
-  for (const MetricSpec* spec : kMetricCatalog) catalog_order.emplace_back(spec->name);
+  for (const MetricSpec* spec : metric_catalog()) catalog_order.emplace_back(spec->name);
   CHECK(type_lines == catalog_order);
 }
 
@@ -256,7 +256,7 @@ TEST_CASE("the catalog has the names the alert rules are written on", "[metrics]
       {"portman_sockets_owner_unknown", ""},
       {"portman_processes_unreadable", ""}};
   std::map<std::string, std::string> got;
-  for (const MetricSpec* spec : kMetricCatalog) got[std::string(spec->name)] = label_list(*spec);
+  for (const MetricSpec* spec : metric_catalog()) got[std::string(spec->name)] = label_list(*spec);
   for (const auto& [name, labels] : want) {
     INFO(name);
     REQUIRE(got.count(name) == 1);
@@ -302,7 +302,7 @@ std::map<std::string, std::string> documented_metrics() {
 TEST_CASE("docs/metrics.md lists exactly the catalog: names, types and labels", "[metrics]") {
   auto documented = documented_metrics();
   std::map<std::string, std::string> catalog;
-  for (const MetricSpec* spec : kMetricCatalog)
+  for (const MetricSpec* spec : metric_catalog())
     catalog[std::string(spec->name)] = type_name(spec->type) + " " + label_list(*spec);
   for (const auto& [name, row] : catalog) {
     INFO(name << " in the catalog: " << row);
@@ -369,7 +369,7 @@ TEST_CASE("one listening_port_info series per socket, with owner, container and 
   CHECK(find(e, "portman_listening_port_info", {{"port", "4001"}}).size() == 1);
   // In port order (numeric, not as strings), whatever order the scan found them in.
   std::vector<int> ports;
-  for (const Sample& s : find(e, "portman_listening_port_info"))
+  for (const Series& s : find(e, "portman_listening_port_info"))
     ports.push_back(std::stoi(s.labels.at("port")));
   CHECK(std::is_sorted(ports.begin(), ports.end()));
   CHECK(ports.front() == 53);

@@ -14,6 +14,7 @@
 
 #include "libportman/config.hpp"
 #include "libportman/limits.hpp"
+#include "libportman/sources.hpp"
 #include "libportman/yaml_load.hpp"
 
 using namespace portman;
@@ -64,7 +65,14 @@ void check_same_config(const Config& a, const Config& b) {
   CHECK(a.agent.listen_addresses == b.agent.listen_addresses);
   CHECK(a.agent.telemetry_path == b.agent.telemetry_path);
   CHECK(a.agent.web_config_file == b.agent.web_config_file);
-  CHECK(a.agent.collectors == b.agent.collectors);
+  // The same sources run, with the same settings.
+  auto pa = plan_sources(a, {}, [](const char*) { return nullptr; });
+  auto pb = plan_sources(b, {}, [](const char*) { return nullptr; });
+  REQUIRE(pa);
+  REQUIRE(pb);
+  CHECK(pa->collectors == pb->collectors);
+  CHECK(pa->inventories == pb->inventories);
+  CHECK(a.source_sections == b.source_sections);
   CHECK(a.agent.scan_min_interval == b.agent.scan_min_interval);
   CHECK(a.agent.log_level == b.agent.log_level);
   CHECK(a.agent.log_format == b.agent.log_format);
@@ -439,7 +447,19 @@ TEST_CASE("the agent section merges over its defaults and refuses what would be 
   REQUIRE(c);
   CHECK(c->agent.scan_min_interval == std::chrono::seconds(5));
   CHECK(c->agent.collectors.at("owners") == false);
-  CHECK(c->agent.collectors.at("sockets") == true);
+  auto plan = plan_sources(*c, {}, [](const char*) { return nullptr; });
+  REQUIRE(plan);
+  CHECK(plan->enabled("sockets"));  // the default stands
+  CHECK_FALSE(plan->enabled("owners"));
+  auto flagged = plan_sources(*c, {{{"owners", true}, {"sockets", false}}, {}},
+                              [](const char*) { return nullptr; });
+  REQUIRE(flagged);
+  CHECK(flagged->enabled("owners"));  // the flag wins over the file
+  CHECK_FALSE(flagged->enabled("sockets"));
+  auto unknown = plan_sources(*c, {{{"dockerz", true}}, {}}, [](const char*) { return nullptr; });
+  REQUIRE_FALSE(unknown);
+  CHECK(unknown.error().message.find(
+            "--collector.dockerz: no such source; valid: sockets, owners") == 0);
   CHECK(c->agent.listen_addresses == std::vector<std::string>{":9097"});
   auto bad_collector = parse_config("agent:\n  collectors: { dockerz: true }\n", "t.yml");
   REQUIRE_FALSE(bad_collector);
