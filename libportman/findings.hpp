@@ -40,6 +40,8 @@ struct Finding {
 
 // Sorted by port, protocol, then kind.
 std::vector<Finding> compare(const Registry& registry, const LiveState& live, const Config& config);
+// The order compare() gives, for findings added by the inventory sources.
+void sort_findings(std::vector<Finding>& findings);
 
 // `portman check`'s verdict for one port.
 enum class Verdict { ok, unregistered, down, idle, status_mismatch, conflict, free };

@@ -72,7 +72,12 @@ void check_same_config(const Config& a, const Config& b) {
   REQUIRE(pb);
   CHECK(pa->collectors == pb->collectors);
   CHECK(pa->inventories == pb->inventories);
-  CHECK(a.source_sections == b.source_sections);
+  for (const auto& [name, settings] : pa->settings)
+    for (const OptionSpec& o : settings.options()) {
+      INFO(name << "." << o.key);
+      CHECK(settings.text(o.key) == pb->settings_of(name).text(o.key));
+    }
+  CHECK(a.nginx.certificate == b.nginx.certificate);
   CHECK(a.agent.scan_min_interval == b.agent.scan_min_interval);
   CHECK(a.agent.log_level == b.agent.log_level);
   CHECK(a.agent.log_format == b.agent.log_format);
