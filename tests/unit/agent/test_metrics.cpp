@@ -24,6 +24,7 @@
 
 #include "agent/metric_catalog.hpp"
 #include "agent/metrics.hpp"
+#include "collectors/docker_collector.hpp"
 #include "libportman/allocation.hpp"
 
 using namespace portman;
@@ -95,6 +96,7 @@ Snapshot realistic_snapshot(Config config = default_config()) {
   live.runs = {{"sockets", true, 0.5, ""}, {"owners", false, 0.25, "permission denied"}};
   live.processes_unreadable = 3;
   live.socket_source = "netlink";
+  live.samples.push_back({&kDockerUpMetric, {}, 1});  // what a source reports about itself
   snap.findings = compare(*snap.registry, snap.live, *snap.config);
   snap.registry_valid = false;
   snap.registry_last_reload_success = 1762084800;

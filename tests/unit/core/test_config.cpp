@@ -464,7 +464,7 @@ TEST_CASE("the agent section merges over its defaults and refuses what would be 
   auto unknown = plan_sources(*c, {{{"dockerz", true}}, {}}, [](const char*) { return nullptr; });
   REQUIRE_FALSE(unknown);
   CHECK(unknown.error().message.find(
-            "--collector.dockerz: no such source; valid: sockets, owners") == 0);
+            "--collector.dockerz: no such source; valid: sockets, netns, owners, docker") == 0);
   CHECK(c->agent.listen_addresses == std::vector<std::string>{":9097"});
   auto bad_collector = parse_config("agent:\n  collectors: { dockerz: true }\n", "t.yml");
   REQUIRE_FALSE(bad_collector);
