@@ -265,7 +265,7 @@ Result<json> parse_json(std::string_view body, std::string_view what) {
                                                    " levels; not an answer of Dokploy's");
   } catch (const json::parse_error& e) {
     // e.what() quotes the body near the error, and bodies hold secrets: only the offset.
-    if (e.byte >= body.size())
+    if (e.byte > body.size())  // nlohmann counts from 1: past the end is end of input
       return make_error(ErrorKind::invalid_data,
                         std::string(what) + ": the JSON answer ends early, after " +
                             std::to_string(body.size()) +
