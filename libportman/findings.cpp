@@ -25,6 +25,12 @@ std::string_view to_string(FindingKind kind) {
       return "duplicate";
     case FindingKind::exposure_mismatch:
       return "exposure_mismatch";
+    case FindingKind::dokploy_unregistered:
+      return "dokploy_unregistered";
+    case FindingKind::dokploy_mismatch:
+      return "dokploy_mismatch";
+    case FindingKind::dokploy_collision:
+      return "dokploy_collision";
   }
   return "unknown";
 }

@@ -21,12 +21,18 @@ enum class FindingKind {
   out_of_range,       // port outside its service_type's range
   duplicate,          // two programs on one port, or one port registered twice
   exposure_mismatch,  // listens wider than the entry's bind address
+  // From the Dokploy inventory (inventory/dokploy_findings.hpp), for this server only:
+  dokploy_unregistered,  // Dokploy publishes a host port that the registry lacks
+  dokploy_mismatch,      // the registry gives a port Dokploy publishes to another service
+  dokploy_collision,     // two Dokploy services publish one host port and protocol
 };
 
 inline constexpr FindingKind kAllFindingKinds[] = {
-    FindingKind::unregistered,     FindingKind::registered_down, FindingKind::status_mismatch,
-    FindingKind::owner_mismatch,   FindingKind::out_of_range,    FindingKind::duplicate,
-    FindingKind::exposure_mismatch};
+    FindingKind::unregistered,      FindingKind::registered_down,
+    FindingKind::status_mismatch,   FindingKind::owner_mismatch,
+    FindingKind::out_of_range,      FindingKind::duplicate,
+    FindingKind::exposure_mismatch, FindingKind::dokploy_unregistered,
+    FindingKind::dokploy_mismatch,  FindingKind::dokploy_collision};
 
 std::string_view to_string(FindingKind kind);
 
