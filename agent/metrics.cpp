@@ -135,7 +135,8 @@ void add_listening_family(const Snapshot& snap, const Registry& registry,
 void add_registry_families(const Snapshot& snap, const Registry& registry,
                            std::vector<MetricFamily>& out) {
   std::set<PortKey> listening;
-  for (const ListeningSocket& s : snap.live.sockets) listening.insert(s.key());
+  for (const ListeningSocket& s : snap.live.sockets)
+    if (s.on_host(snap.live)) listening.insert(s.key());
 
   FamilyBuilder info(metric::registered_port_info);
   // Only port and protocol: a renamed service or a new status keeps the series (and an alert's

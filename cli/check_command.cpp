@@ -82,7 +82,8 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
   for (Finding& f : all)
     if (f.key == *key) findings.push_back(std::move(f));
   const Entry* entry = registry->find(*key);
-  bool listening = !live.sockets.empty();
+  bool listening = std::any_of(live.sockets.begin(), live.sockets.end(),
+                               [&](const ListeningSocket& s) { return s.on_host(live); });
   Verdict verdict = verdict_for(entry, listening, findings);
   // A portman agent's own port needs no entry (libportman/own_socket.hpp): all is well.
   const bool agents_own = !entry && findings.empty() && port_held_by_portman_agent(live.sockets);

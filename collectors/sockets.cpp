@@ -142,6 +142,7 @@ class SocketsCollector final : public Collector {
       state.sockets.push_back(std::move(s));
     }
     state.socket_source = used;
+    state.netns = netns;
     state.ephemeral_ports = read_ephemeral_ports(options_.procfs);
     return {};
   }

@@ -129,7 +129,8 @@ std::vector<Finding> compare(const Registry& registry, const LiveState& live,
                              const Config& config) {
   std::vector<Finding> out;
   std::map<PortKey, std::vector<const ListeningSocket*>> by_port;
-  for (const auto& s : live.sockets) by_port[s.key()].push_back(&s);
+  for (const auto& s : live.sockets)
+    if (s.on_host(live)) by_port[s.key()].push_back(&s);
 
   auto add = [&](FindingKind kind, PortKey key, const Entry* e, const ListeningSocket* s,
                  std::string detail) {

@@ -25,6 +25,10 @@ std::string ListeningSocket::container() const {
   return o ? short_container_id(o->container) : std::string();
 }
 
+bool ListeningSocket::on_host(const LiveState& live) const {
+  return netns.empty() || live.netns.empty() || netns == live.netns;
+}
+
 std::string ListeningSocket::holder() const {
   if (workload) return workload->name;
   const Owner* o = main_owner();

@@ -40,6 +40,8 @@ struct Workload {
   std::string compose_service;  // com.docker.compose.service, when set
 };
 
+struct LiveState;
+
 struct ListeningSocket {
   Protocol protocol = Protocol::tcp;
   Family family = Family::ipv4;
@@ -54,6 +56,9 @@ struct ListeningSocket {
   std::optional<Workload> workload;  // the container or service behind it, when known
 
   PortKey key() const { return {port, protocol}; }
+  // False for a socket inside another network namespace (a container's own, from the netns
+  // collector): listed, but it holds no port of the scanned host.
+  bool on_host(const LiveState& live) const;
   bool wildcard() const { return address == "0.0.0.0" || address == "::"; }
   // The process the socket belongs to: the lowest pid that is not PID 1, so that a socket
   // passed by systemd (socket activation) belongs to the service; PID 1 only when alone.
@@ -82,6 +87,7 @@ struct LiveState {
   std::vector<CollectorRun> runs;
   int processes_unreadable = 0;  // processes whose fds could not be read (permissions)
   std::string socket_source;     // "netlink" or "procfs": where the sockets came from
+  std::string netns;             // the scanned network namespace, when known
   // The kernel's ip_local_port_range (in the scanned network namespace): unbound UDP clients
   // get their ports from it. Unset when it could not be read.
   std::optional<std::pair<std::uint16_t, std::uint16_t>> ephemeral_ports;

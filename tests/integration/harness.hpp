@@ -85,6 +85,11 @@ class TempDir {
   std::filesystem::path path_;
 };
 
+// The value of the series `name` in an exposition whose labels include every `key="value"` of
+// `labels`; nullopt when there is none.
+std::optional<double> metric(const std::string& text, const std::string& name,
+                             const std::vector<std::string>& labels = {});
+
 std::string read_file(const std::filesystem::path& p);
 void write_file(const std::filesystem::path& p, const std::string& text);
 // A copy of test_listener under another name, so that its process name (comm) differs.

@@ -13,26 +13,11 @@
 
 using itest::Agent;
 using itest::Listener;
+using itest::metric;
 using itest::TempDir;
 using nlohmann::json;
 
 namespace {
-
-// The value of the series `name` whose labels include every `key="value"` in `labels`.
-std::optional<double> metric(const std::string& text, const std::string& name,
-                             const std::vector<std::string>& labels = {}) {
-  std::istringstream lines(text);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.rfind(name, 0) != 0) continue;
-    char next = line.size() > name.size() ? line[name.size()] : '\0';
-    if (next != '{' && next != ' ') continue;
-    bool all = true;
-    for (const auto& l : labels) all = all && line.find(l) != std::string::npos;
-    if (all) return std::stod(line.substr(line.rfind(' ') + 1));
-  }
-  return std::nullopt;
-}
 
 std::string scrape(const Agent& agent, const std::string& path = "/metrics") {
   auto r = itest::curl({agent.url(path)});
