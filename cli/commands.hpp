@@ -7,6 +7,7 @@
 #include <string>
 
 #include "cli/context.hpp"
+#include "inventory/dokploy_model.hpp"
 #include "libportman/live_state.hpp"
 #include "libportman/registry.hpp"
 
@@ -22,6 +23,7 @@ void add_suggest_command(CLI::App& app, Action& action);
 void add_validate_command(CLI::App& app, Action& action);
 void add_version_command(CLI::App& app, Action& action);
 void add_agent_command(CLI::App& app, Action& action);
+void add_sync_command(CLI::App& app, Action& action);
 // --collector.NAME, --no-collector.NAME and --SECTION.KEY for every source of the tables.
 void add_source_flags(CLI::App& app, SourceFlags& flags);
 
@@ -38,6 +40,9 @@ bool registry_missing(const Context& ctx);
 Error not_registered(const Context& ctx, const Registry& registry, PortKey key,
                      std::string_view next);
 Result<LiveState> scan_live(const Context& ctx, const ScanScope& scope);
+// What Dokploy says is deployed, with the dokploy: settings of the context; an Error (one line)
+// when Dokploy cannot be reached or answers something else than its API.
+Result<dokploy::Inventory> fetch_inventory(const Context& ctx);
 // Locks the registry, loads it and calls `change`; saves only if it returns true. A refused
 // change (an Error, or false) leaves the file untouched.
 Status change_registry(const Context& ctx, const std::function<Result<bool>(Registry&)>& change);

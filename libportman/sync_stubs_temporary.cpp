@@ -1,9 +1,11 @@
 // TEMPORARY (branch wt-sync): stand-ins for functions that other branches define, so that this
 // branch builds and its tests run. DELETE THIS FILE ON MERGE: the real definitions are
-// dokploy::to_string / dokploy::is_database (the Dokploy client's branch) and check_new_entry /
-// entry_fields (libportman/registry_edit.cpp, the lead's).
+// dokploy::to_string / dokploy::is_database (the Dokploy client's branch) and edit_registry /
+// check_new_entry / entry_fields (libportman/registry_edit.cpp, the lead's). edit_registry here
+// is cli/common.cpp's change_registry, returning the warnings.
 #include "inventory/dokploy_model.hpp"
 #include "libportman/registry_edit.hpp"
+#include "libportman/registry_file.hpp"
 
 namespace portman {
 namespace dokploy {
@@ -35,6 +37,23 @@ bool is_database(ServiceKind kind) {
 }
 
 }  // namespace dokploy
+
+Result<std::vector<std::string>> edit_registry(
+    const std::filesystem::path& path, const Config& config,
+    const std::function<Result<bool>(Registry&)>& change) {
+  auto loaded = read_registry_file(path);
+  if (!loaded) return loaded.error();
+  auto lock = lock_registry(path, config.lock_timeout);
+  if (!lock) return lock.error();
+  if (!registry_unchanged(lock->file(), *loaded)) {
+    loaded = read_registry_file(lock->file());
+    if (!loaded) return loaded.error();
+  }
+  auto changed = change(loaded->registry);
+  if (!changed) return changed.error();
+  if (!*changed) return std::vector<std::string>{};
+  return save_registry(*lock, loaded->registry, std::chrono::system_clock::now());
+}
 
 Status check_new_entry(const NewEntry& entry, const Config& config) {
   if (!config.has_environment(entry.environment))
