@@ -48,10 +48,11 @@ std::string identity(const Json& link, Protocol protocol) {
   if (!link.is_object()) return {};
   std::string kind = text_of(link, "kind"), id = text_of(link, "id");
   auto target = link.find("target_port");
-  if (kind.empty() || id.empty() || target == link.end() || !target->is_number_unsigned())
+  if (kind.empty() || id.empty() || target == link.end() || !target->is_number_integer() ||
+      target->get<std::int64_t>() < 0)
     return {};
   return kind + '\n' + id + '\n' + text_of(link, "compose_service") + '\n' +
-         std::to_string(target->get<std::uint64_t>()) + '\n' + std::string(to_string(protocol));
+         std::to_string(target->get<std::int64_t>()) + '\n' + std::string(to_string(protocol));
 }
 
 const Json* link_of_entry(const Entry& e) {
