@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "agent/http_server.hpp"
+#include "agent/inventory_poller.hpp"
 #include "agent/landing_page.hpp"
 #include "agent/metrics.hpp"
 #include "agent/registry_watch.hpp"
@@ -216,7 +217,12 @@ Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Co
   collectors.procfs = settings.procfs;
   auto scanner = make_scanner(collectors, settings.sources);
   if (!scanner) return scanner.error();
-  ScanService scans(std::move(*scanner), settings.scan_min_interval, paths.registry.string(), log);
+  ScanService scans(std::move(*scanner), settings.sources, settings.scan_min_interval,
+                    paths.registry.string(), log);
+  // Declared after `scans`, so that it stops (and joins its threads) first.
+  InventoryPoller inventories(settings.sources, log, [&scans](std::vector<InventoryState> states) {
+    scans.use_inventories(std::move(states));
+  });
   scans.use_config(std::make_shared<const Config>(config));
   RegistryLoader registry(paths.registry, scans, log);
   registry.reload();

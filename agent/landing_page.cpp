@@ -139,8 +139,8 @@ void render_port_table(std::string& h, const std::vector<PortRow>& rows) {
       if (const Owner* o = s->main_owner()) {
         processes.push_back(o->process);
         users.push_back(o->user);
-        containers.push_back(o->container.substr(0, 12));
       }
+      if (std::string c = s->container(); !c.empty()) containers.push_back(std::move(c));
     }
     bool up = !r.sockets.empty();
     std::string classes;
@@ -216,6 +216,23 @@ void render_collectors(std::string& h, const Snapshot& snap) {
     h += "<td>" + html_escape(r.error) + "</td></tr>\n";
   }
   h += "</tbody>\n</table>\n";
+  if (snap.inventories.empty()) return;
+  // What should be deployed, asked in the background: a failure keeps the last good answer.
+  h += "<h2>Inventory sources</h2>\n<table>\n<thead><tr><th>source</th><th>up</th>"
+       "<th>last success</th><th>services</th><th>error</th></tr></thead>\n<tbody>\n";
+  const double now = std::chrono::duration<double>(snap.taken_at.time_since_epoch()).count();
+  for (const InventoryState& i : snap.inventories) {
+    h += "<tr><td>" + html_escape(i.source) + "</td>";
+    h += i.up ? "<td class=\"ok\">yes</td>" : "<td class=\"failed\">no</td>";
+    h += "<td>" +
+         (i.last_success > 0 ? format_seconds(now - i.last_success) + " s ago"
+                             : std::string("never")) +
+         "</td>";
+    h += "<td>" + (i.last_good ? std::to_string(i.last_good->services.size()) : std::string("-")) +
+         "</td>";
+    h += "<td>" + html_escape(i.error) + "</td></tr>\n";
+  }
+  h += "</tbody>\n</table>\n";
 }
 
 }  // namespace
@@ -263,6 +280,8 @@ std::string render_landing_page(const Snapshot& snap, const BuildInfo& build,
          " no known owner: " + std::to_string(n) + (n == 1 ? " process" : " processes") +
          " could not be read (permissions; see docs/security.md).</p>\n";
   }
+  for (const std::string& note : snap.live.notes)
+    h += "<p class=\"warn\">" + html_escape(note) + "</p>\n";
   h += "<p class=\"summary\">" + std::to_string(sum.listening) + " listening, " +
        std::to_string(sum.registered) + " registered, " +
        std::to_string(sum.of(FindingKind::unregistered)) + " unregistered, " +

@@ -100,11 +100,6 @@ std::string type_label(const Entry& e, const Config* config) {
   return e.service_type;
 }
 
-// Docker and friends show the first 12 hex digits; the full id adds nothing to a label.
-std::string short_container(const std::string& id) {
-  return id.substr(0, 12);
-}
-
 void add_collector_families(const Snapshot& snap, std::vector<MetricFamily>& out) {
   FamilyBuilder success(metric::collector_success);
   FamilyBuilder duration(metric::collector_duration);
@@ -131,8 +126,7 @@ void add_listening_family(const Snapshot& snap, const Registry& registry,
     const ListeningSocket& s = *sp;
     const Owner* o = s.main_owner();
     f.add({port_label(s.key()), proto_label(s.key()), s.address, o ? o->process : std::string(),
-           o ? o->user : std::string(), o ? short_container(o->container) : std::string(),
-           std::string(service_name_of(s, registry))},
+           o ? o->user : std::string(), s.container(), std::string(service_name_of(s, registry))},
           1);
   }
   out.push_back(std::move(f).build());

@@ -4,9 +4,11 @@
 
 namespace portman::agent {
 
-ScanService::ScanService(Scanner scanner, std::chrono::milliseconds min_interval,
-                         std::string registry_path, Logger& log)
+ScanService::ScanService(Scanner scanner, SourcePlan sources,
+                         std::chrono::milliseconds min_interval, std::string registry_path,
+                         Logger& log)
     : scanner_(std::move(scanner)),
+      sources_(std::move(sources)),
       min_interval_(min_interval),
       log_(log),
       registry_path_(std::move(registry_path)) {
@@ -34,6 +36,12 @@ void ScanService::mark_registry_missing() {
   std::lock_guard lock(mu_);
   registry_present_ = false;
   registry_valid_ = false;
+  last_at_ = {};
+}
+
+void ScanService::use_inventories(std::vector<InventoryState> states) {
+  std::lock_guard lock(mu_);
+  inventories_ = std::move(states);
   last_at_ = {};
 }
 
@@ -74,6 +82,7 @@ std::shared_ptr<const Snapshot> ScanService::scan_now() {
   std::shared_ptr<const Registry> registry;
   std::shared_ptr<const Config> config;
   bool present, valid;
+  std::vector<InventoryState> snap_inventories;
   double loaded_at;
   {
     std::lock_guard lock(mu_);
@@ -82,12 +91,19 @@ std::shared_ptr<const Snapshot> ScanService::scan_now() {
     present = registry_present_;
     valid = registry_valid_;
     loaded_at = registry_loaded_at_;
+    snap_inventories = inventories_;
   }
   auto snap = std::make_shared<Snapshot>();
   snap->live = scanner_.scan(ScanScope{});
   snap->registry = registry;
   snap->config = config;
   snap->findings = compare(*registry, snap->live, *config);
+  add_inventory_findings(snap_inventories, sources_, *registry, snap->live, *config,
+                         snap->findings);
+  snap->inventory_samples = inventory_samples(snap_inventories, sources_);
+  for (const InventoryState& i : snap_inventories)
+    if (!i.up && !i.error.empty()) snap->live.notes.push_back(i.source + ": " + i.error);
+  snap->inventories = std::move(snap_inventories);
   snap->registry_path = registry_path_;
   snap->registry_present = present;
   snap->registry_valid = valid;

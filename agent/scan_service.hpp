@@ -16,13 +16,14 @@
 #include "agent/log.hpp"
 #include "agent/snapshot.hpp"
 #include "libportman/scan.hpp"
+#include "libportman/sources.hpp"
 
 namespace portman::agent {
 
 class ScanService {
  public:
-  ScanService(Scanner scanner, std::chrono::milliseconds min_interval, std::string registry_path,
-              Logger& log);
+  ScanService(Scanner scanner, SourcePlan sources, std::chrono::milliseconds min_interval,
+              std::string registry_path, Logger& log);
 
   // The latest snapshot, scanning first if it is older than min_interval.
   std::shared_ptr<const Snapshot> current();
@@ -32,17 +33,21 @@ class ScanService {
   void mark_registry_invalid();  // the file on disk is bad: keep the last good one
   void mark_registry_missing();  // no file at the path: keep the last good one, if any
   void use_config(std::shared_ptr<const Config> config);
+  // The inventory sources' latest states (from the poller's thread); the next scan uses them.
+  void use_inventories(std::vector<InventoryState> states);
 
  private:
   std::shared_ptr<const Snapshot> scan_now();
 
   using SocketId = std::tuple<Protocol, Family, std::string, std::uint16_t, std::uint64_t>;
 
-  Scanner scanner_;  // used by one scan at a time (scanning_ guards it)
+  Scanner scanner_;     // used by one scan at a time (scanning_ guards it)
+  SourcePlan sources_;  // for the inventory sources' findings and series
   const std::chrono::milliseconds min_interval_;
   Logger& log_;
 
   std::mutex mu_;
+  std::vector<InventoryState> inventories_;  // guarded by mu_
   std::condition_variable done_;
   bool scanning_ = false;
   std::shared_ptr<const Snapshot> last_;

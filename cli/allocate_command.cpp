@@ -32,111 +32,33 @@ Result<ConflictAction> conflict_action_from_env() {
 }
 
 Result<int> run_allocate(const Context& ctx, const AllocateOptions& o) {
+  AllocationRequest req;
+  req.entry = {o.name, o.description, o.env, o.owner, "allocated", o.url, {}, o.process, o.bind};
   if (o.name.empty()) return make_error(ErrorKind::bad_input, "NAME must not be empty");
-  for (auto [what, value] : {std::pair{"NAME", &o.name},
-                             {"--owner", &o.owner},
-                             {"--desc", &o.description},
-                             {"--url", &o.url},
-                             {"--process", &o.process}})
-    if (auto st = check_text(what, *value); !st) return st.error();
-  if (auto st = one_of("environment", o.env, ctx.config.environments); !st) return st.error();
   auto type_opt = type_option(ctx.config, o.type);
   if (!type_opt) return type_opt.error();
-  const ServiceType* type = *type_opt;
-  if (!o.bind.empty())
-    if (auto p = parse_address_pattern(o.bind); !p || o.bind.find('/') != std::string::npos)
-      return make_error(ErrorKind::bad_input,
-                        "invalid --bind '" + o.bind + "': give one IPv4 or IPv6 address");
-  Protocol proto = o.udp ? Protocol::udp : Protocol::tcp;
-  std::optional<PortKey> wanted;
+  req.type = *type_opt;
+  req.protocol = o.udp ? Protocol::udp : Protocol::tcp;
   if (!o.port.empty()) {
     auto key = port_key(o.port, o.udp);
     if (!key) return key.error();
-    wanted = *key;
-    proto = key->protocol;  // "-p 5353/udp" as well as "-p 5353 --udp"
-    if (!type)
-      type = ctx.config.type_of_port(key->port);  // -p alone: the type whose range holds it
+    req.wanted = *key;  // "-p 5353/udp" as well as "-p 5353 --udp"
+    req.protocol = key->protocol;
+    if (!req.type) req.type = ctx.config.type_of_port(key->port);  // -p alone: its range's type
   }
-  if (!type && !wanted) type = ctx.config.find_type("dynamic");
-  if (!type && !wanted)
-    return make_error(ErrorKind::bad_input,
-                      "give -t TYPE or -p PORT; types: " + ctx.config.type_names());
-
+  if (!req.type && !req.wanted) req.type = ctx.config.find_type("dynamic");
+  if (req.type) req.entry.service_type = req.type->name;
   auto conflict_action = conflict_action_from_env();
   if (!conflict_action) return conflict_action.error();
+  req.auto_reassign = *conflict_action == ConflictAction::auto_reassign;
   const bool created = registry_missing(ctx);
 
-  PortKey chosen{};
-  std::string reassigned_from;
-  Status st = change_registry(ctx, [&](Registry& registry) -> Result<bool> {
-    // The socket scan happens under the lock: the choice and the write are one step.
-    auto first_free = [&]() -> Result<PortKey> {
-      auto scanned = scan_live(ctx, ScanScope{std::nullopt, false});
-      if (!scanned) return scanned.error();
-      const LiveState& live = *scanned;
-      for (const auto& r : live.runs)
-        if (!r.success)
-          return make_error(ErrorKind::io, "cannot see which ports listen (" + r.collector + ": " +
-                                               r.error + "); nothing allocated");
-      PortPlanner planner(ctx.config, registry, live, std::chrono::system_clock::now());
-      auto ports = planner.free_ports(type->range, proto, 1);
-      if (ports.empty())
-        return make_error(ErrorKind::refused, "no free " + std::string(to_string(proto)) +
-                                                  " port in " + type->name + " range " +
-                                                  type->range.to_string() +
-                                                  " (registered, listening, reserved or in "
-                                                  "quarantine); see: portman suggest -t " +
-                                                  type->name);
-      return PortKey{ports.front(), proto};
-    };
-    if (wanted) {
-      if (const Entry* e = registry.find(*wanted)) {
-        std::string taken = "port " + registry_key(*wanted) + " is already registered to '" +
-                            e->service + "' (owner " + (e->owner.empty() ? "unknown" : e->owner) +
-                            ", status " + e->status + ")";
-        if (!type)
-          return make_error(ErrorKind::refused,
-                            taken +
-                                "; no type's range holds it, so give -t TYPE to be offered "
-                                "a free port; see: portman check " +
-                                registry_key(*wanted));
-        auto next = first_free();
-        if (!next) {
-          if (next.error().kind != ErrorKind::refused) return next.error();
-          return make_error(ErrorKind::refused, taken + "; " + next.error().message);
-        }
-        if (*conflict_action != ConflictAction::auto_reassign)
-          return make_error(ErrorKind::refused,
-                            taken + "; the next free " + type->name + " port is " +
-                                registry_key(*next) + " (portman allocate " + o.name + " -p " +
-                                registry_key(*next) +
-                                ", or PORT_CONFLICT_ACTION=auto-reassign to take it)");
-        reassigned_from = taken;
-        chosen = *next;
-      } else {
-        chosen = *wanted;
-      }
-    } else {
-      auto next = first_free();
-      if (!next) return next.error();
-      chosen = *next;
-    }
-    Json entry = Json::object();
-    entry["service"] = o.name;
-    entry["description"] = o.description.empty() ? o.name + " service" : o.description;
-    entry["environment"] = o.env;
-    entry["protocol"] = std::string(to_string(proto));
-    entry["owner"] = o.owner;
-    entry["status"] = "allocated";
-    if (!o.url.empty()) entry["url"] = o.url;
-    if (type) entry["service_type"] = type->name;
-    if (!o.process.empty()) entry["process"] = o.process;
-    if (!o.bind.empty()) entry["bind"] = o.bind;
-    entry["allocated_at"] = now_timestamp();
-    registry.add(chosen, std::move(entry));
-    return true;
-  });
-  if (!st) return st.error();
+  auto done = allocate(ctx.registry, ctx.config, req, live_scan(ctx));
+  if (!done) return done.error();
+  print_warnings(done->warnings);
+  const PortKey chosen = done->port;
+  const ServiceType* type = req.type;
+  const std::string& reassigned_from = done->reassigned_from;
 
   if (o.json) {
     auto registry = read_registry(ctx);

@@ -76,8 +76,10 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
   auto scanned = scan_live(ctx, ScanScope{*key, true});
   if (!scanned) return scanned.error();
   LiveState live = std::move(*scanned);
+  std::vector<Finding> all = compare(*registry, live, ctx.config);
+  add_inventory_view(ctx, *registry, live, all);
   std::vector<Finding> findings;
-  for (Finding& f : compare(*registry, live, ctx.config))
+  for (Finding& f : all)
     if (f.key == *key) findings.push_back(std::move(f));
   const Entry* entry = registry->find(*key);
   bool listening = !live.sockets.empty();
@@ -106,6 +108,7 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
                          {"v6only", j["v6only"]},
                          {"owners", j["owners"]}});
       if (!s.owner_unknown.empty()) sockets.back()["owner_unknown"] = s.owner_unknown;
+      if (j.contains("workload")) sockets.back()["workload"] = j["workload"];
     }
     Json found = Json::array();
     for (const auto& f : findings) found.push_back(finding_json(f));
@@ -121,6 +124,7 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
                 {"verdict", std::string(to_string(verdict))}};
     for (const auto& r : live.runs)
       if (!r.success) out["collector_errors"][r.collector] = r.error;
+    if (!live.notes.empty()) out["notes"] = live.notes;
     if (other) {
       out["other_protocol"] = {{"protocol", std::string(to_string(other->key.protocol))},
                                {"registered", other->registered},
@@ -158,6 +162,14 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
     if (s.family == Family::ipv6 && s.address == "::")
       addr += s.v6only ? " (IPv6 only)" : " (IPv4 and IPv6)";
     std::cout << "  " << addr << "\n";
+    if (const auto& wl = s.workload) {
+      std::cout << "    " << wl->kind << " " << style.bold(wl->name);
+      if (!wl->image.empty()) std::cout << "  image " << wl->image;
+      if (!wl->compose_project.empty())
+        std::cout << "  compose " << wl->compose_project << "/" << wl->compose_service;
+      if (!wl->via.empty()) std::cout << "  (published through " << wl->via << ")";
+      std::cout << "\n";
+    }
     for (const Owner& ow : s.owners) {
       std::cout << "    pid " << ow.pid << "  " << ow.process << "  user " << ow.user;
       if (!ow.container.empty()) std::cout << "  container " << ow.container.substr(0, 12);
@@ -170,6 +182,7 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
   for (const auto& r : live.runs)
     if (!r.success)
       std::cout << style.yellow("  collector " + r.collector + " failed: " + r.error) << "\n";
+  for (const auto& note : live.notes) std::cout << style.yellow("  " + note) << "\n";
   if (!findings.empty()) {
     std::cout << "\nFindings:\n";
     for (const auto& f : findings)

@@ -7,9 +7,9 @@
 #include <string>
 
 #include "cli/context.hpp"
-#include "inventory/dokploy_model.hpp"
 #include "libportman/live_state.hpp"
 #include "libportman/registry.hpp"
+#include "libportman/registry_edit.hpp"
 
 namespace portman::cli {
 
@@ -40,17 +40,16 @@ bool registry_missing(const Context& ctx);
 Error not_registered(const Context& ctx, const Registry& registry, PortKey key,
                      std::string_view next);
 Result<LiveState> scan_live(const Context& ctx, const ScanScope& scope);
-// What Dokploy says is deployed, with the dokploy: settings of the context; an Error (one line)
-// when Dokploy cannot be reached or answers something else than its API.
+// The registry use cases' view of the sockets: a scan of one port (with owners) or of all.
+LiveScan live_scan(const Context& ctx);
+// Asks the enabled inventory sources (Dokploy) now and adds their findings; one that cannot be
+// asked adds a note ("dokploy: ...") and nothing else.
+void add_inventory_view(const Context& ctx, const Registry& registry, LiveState& live,
+                        std::vector<Finding>& findings);
+// Dokploy's inventory for `sync`: refused when Dokploy is not configured or does not answer.
 Result<dokploy::Inventory> fetch_inventory(const Context& ctx);
-// Locks the registry, loads it and calls `change`; saves only if it returns true. A refused
-// change (an Error, or false) leaves the file untouched.
-Status change_registry(const Context& ctx, const std::function<Result<bool>(Registry&)>& change);
-std::string now_timestamp();
-// Refuses a value that must be one of `valid`, naming them.
-Status one_of(std::string_view what, const std::string& value,
-              const std::vector<std::string>& valid);
-Status check_text(std::string_view what, const std::string& value);
+// The warnings of a save ("cannot keep the group..."), one line each on stderr.
+void print_warnings(const std::vector<std::string>& warnings);
 // The type named by -t (name or alias); nullptr for an empty name; bad_input when unknown.
 Result<const ServiceType*> type_option(const Config& config, const std::string& name);
 

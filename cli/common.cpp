@@ -57,16 +57,11 @@ Result<Registry> read_registry(const Context& ctx) {
 
 Error not_registered(const Context& ctx, const Registry& registry, PortKey key,
                      std::string_view next) {
-  std::string msg = "port " + registry_key(key) + " is not registered";
   PortKey other{key.port, key.protocol == Protocol::tcp ? Protocol::udp : Protocol::tcp};
-  if (const Entry* e = registry.find(other))
-    msg += "; " + registry_key(other) + " is (" + e->service + "): give " + registry_key(other) +
-           (other.protocol == Protocol::udp ? " or --udp" : "");
-  else if (registry_missing(ctx))
-    msg += ": " + missing_registry_message(ctx);
-  else if (!next.empty())
-    msg += "; " + std::string(next);
-  return make_error(ErrorKind::refused, msg);
+  if (!registry.find(other) && registry_missing(ctx))
+    return make_error(ErrorKind::refused, "port " + registry_key(key) + " is not registered: " +
+                                              missing_registry_message(ctx));
+  return not_registered_error(registry, key, next);
 }
 
 Result<LiveState> scan_live(const Context& ctx, const ScanScope& scope) {
@@ -75,46 +70,36 @@ Result<LiveState> scan_live(const Context& ctx, const ScanScope& scope) {
   return scanner->scan(scope);
 }
 
-Status change_registry(const Context& ctx, const std::function<Result<bool>(Registry&)>& change) {
-  // Parsed before the lock: an invalid file is refused without even creating the sidecar, and
-  // a big file does not keep other writers waiting while it is parsed.
-  auto loaded = read_registry_file(ctx.registry);
-  if (!loaded) return loaded.error();
-  auto lock = lock_registry(ctx.registry, ctx.config.lock_timeout);
-  if (!lock) return lock.error();
-  // Parsed again only if another writer (or an editor) changed the file meanwhile.
-  if (!registry_unchanged(lock->file(), *loaded)) {
-    loaded = read_registry_file(lock->file());
-    if (!loaded) return loaded.error();
-  }
-  auto changed = change(loaded->registry);
-  if (!changed) return changed.error();
-  if (!*changed) return {};
-  auto saved = save_registry(*lock, loaded->registry, std::chrono::system_clock::now());
-  if (!saved) return saved.error();
-  for (const auto& warning : *saved) std::cerr << "portman: warning: " << warning << "\n";
-  return {};
+LiveScan live_scan(const Context& ctx) {
+  return [&ctx](const std::optional<PortKey>& only) {
+    return scan_live(ctx, ScanScope{only, only.has_value()});
+  };
 }
 
-std::string now_timestamp() {
-  return local_timestamp(std::chrono::system_clock::now());
+void add_inventory_view(const Context& ctx, const Registry& registry, LiveState& live,
+                        std::vector<Finding>& findings) {
+  auto inventories = fetch_inventories(ctx.sources);
+  for (const InventoryState& i : inventories)
+    if (!i.up) live.notes.push_back(i.source + ": " + i.error);
+  add_inventory_findings(inventories, ctx.sources, registry, live, ctx.config, findings);
 }
 
-Status one_of(std::string_view what, const std::string& value,
-              const std::vector<std::string>& valid) {
-  if (std::find(valid.begin(), valid.end(), value) != valid.end()) return {};
-  std::string list;
-  for (const auto& v : valid) list += (list.empty() ? "" : ", ") + v;
-  return make_error(ErrorKind::bad_input,
-                    "unknown " + std::string(what) + " '" + value + "'; valid: " + list);
+Result<dokploy::Inventory> fetch_inventory(const Context& ctx) {
+  if (!ctx.sources.enabled("dokploy"))
+    return make_error(ErrorKind::bad_input,
+                      "Dokploy is not configured: set dokploy.url in portman.yml, --dokploy.url "
+                      "or $DOKPLOY_API_URL (see docs/dokploy.md)");
+  SourcePlan only = ctx.sources;
+  only.inventories = {"dokploy"};
+  auto got = fetch_inventories(only);
+  if (got.empty() || !got.front().up)
+    return make_error(ErrorKind::io,
+                      "dokploy: " + (got.empty() ? std::string("not asked") : got.front().error));
+  return *got.front().last_good;
 }
 
-Status check_text(std::string_view what, const std::string& value) {
-  if (!valid_utf8(value))
-    return make_error(ErrorKind::bad_input, std::string(what) + " is not valid UTF-8");
-  if (value.find_first_of("\r\n") != std::string::npos)
-    return make_error(ErrorKind::bad_input, std::string(what) + " must be one line");
-  return {};
+void print_warnings(const std::vector<std::string>& warnings) {
+  for (const auto& warning : warnings) std::cerr << "portman: warning: " << warning << "\n";
 }
 
 Result<const ServiceType*> type_option(const Config& config, const std::string& name) {

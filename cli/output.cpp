@@ -49,27 +49,4 @@ std::string format_table(const std::vector<std::string>& header,
   return out;
 }
 
-bool valid_utf8(std::string_view s) {
-  size_t i = 0;
-  while (i < s.size()) {
-    auto c = static_cast<unsigned char>(s[i]);
-    size_t extra;  // continuation bytes after the lead byte
-    if (c < 0x80)
-      extra = 0;
-    else if ((c >> 5) == 0x6)
-      extra = 1;
-    else if ((c >> 4) == 0xe)
-      extra = 2;
-    else if ((c >> 3) == 0x1e)
-      extra = 3;
-    else
-      return false;
-    if (i + extra >= s.size()) return false;
-    for (size_t k = 1; k <= extra; ++k)
-      if ((static_cast<unsigned char>(s[i + k]) >> 6) != 0x2) return false;
-    i += extra + 1;
-  }
-  return true;
-}
-
 }  // namespace portman::cli

@@ -31,6 +31,5 @@ std::string format_table(const std::vector<std::string>& header,
                          const std::vector<std::vector<std::string>>& rows);
 
 // Strings from the command line must be valid UTF-8 before they go into the registry.
-bool valid_utf8(std::string_view s);
 
 }  // namespace portman::cli

@@ -16,28 +16,10 @@ Result<int> run_release(const Context& ctx, const ReleaseOptions& o) {
   if (!key) return key.error();
   // Refused before the lock, so that a mistyped path leaves no folder or lock file behind.
   if (registry_missing(ctx)) return not_registered(ctx, Registry(), *key, {});
-  std::string service;
-  Status st = change_registry(ctx, [&](Registry& registry) -> Result<bool> {
-    const Entry* e = registry.find(*key);
-    if (!e) return not_registered(ctx, registry, *key, "nothing to release");
-    service = e->service;
-    if (!o.force) {
-      auto scanned = scan_live(ctx, ScanScope{*key, true});
-      if (!scanned) return scanned.error();
-      const LiveState& live = *scanned;
-      if (!live.sockets.empty()) {
-        const Owner* ow = live.sockets.front().main_owner();
-        return make_error(ErrorKind::refused,
-                          "port " + registry_key(*key) + " is still listening" +
-                              (ow ? " (" + ow->process + ", pid " + std::to_string(ow->pid) + ")"
-                                  : std::string()) +
-                              "; stop the service first, or use --force");
-      }
-    }
-    registry.release(*key, now_timestamp());
-    return true;
-  });
-  if (!st) return st.error();
+  auto done = release_port(ctx.registry, ctx.config, *key, o.force, live_scan(ctx));
+  if (!done) return done.error();
+  print_warnings(done->warnings);
+  const std::string& service = done->service;
   if (o.json)
     std::cout << Json{{"port", key->port},
                       {"protocol", std::string(to_string(key->protocol))},

@@ -22,6 +22,7 @@ Result<int> run_scan(const Context& ctx, const ScanOptions& o) {
   if (!scanned) return scanned.error();
   LiveState live = std::move(*scanned);
   std::vector<Finding> findings = compare(*registry, live, ctx.config);
+  add_inventory_view(ctx, *registry, live, findings);
   int code = o.fail_on_finding && !findings.empty() ? 1 : 0;
 
   if (o.json) {
@@ -36,12 +37,12 @@ Result<int> run_scan(const Context& ctx, const ScanOptions& o) {
     std::vector<std::string> row = {std::to_string(s.port),
                                     std::string(to_string(s.protocol)),
                                     s.family == Family::ipv6 ? "[" + s.address + "]" : s.address,
-                                    ow ? ow->process : "?",
+                                    ow || s.workload ? s.holder() : "?",
                                     ow ? std::to_string(ow->pid) : "-",
                                     ow ? ow->user : "-",
                                     service.empty() ? "-" : std::string(service)};
     if (o.details) {
-      row.push_back(ow ? ow->container.substr(0, 12) : "");
+      row.push_back(s.container());
       row.push_back(ow ? ow->unit : "");
       row.push_back(ow ? ow->cmdline : s.owner_unknown);
     }
@@ -57,6 +58,7 @@ Result<int> run_scan(const Context& ctx, const ScanOptions& o) {
   for (const auto& r : live.runs)
     if (!r.success)
       std::cout << style.yellow("collector " + r.collector + " failed: " + r.error) << "\n";
+  for (const auto& note : live.notes) std::cout << style.yellow(note) << "\n";
   const ScanSummary sum = summarize(*registry, live, findings);
   // Only when a socket is left without its owner: an unreadable process that holds none of them
   // (PID 1 of a container) changes nothing.

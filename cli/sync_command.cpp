@@ -11,19 +11,13 @@
 #include <random>
 
 #include "cli/commands.hpp"
+#include "inventory/dokploy_source.hpp"
 #include "libportman/nginx_sites.hpp"
 #include "libportman/registry_edit.hpp"
 #include "libportman/sync_plan.hpp"
 #include "libportman/unique_fd.hpp"
 
 namespace portman::cli {
-
-// TEMPORARY (branch wt-sync): the lead defines fetch_inventory in cli/common.cpp on merge and
-// deletes this definition.
-Result<dokploy::Inventory> fetch_inventory(const Context&) {
-  return make_error(ErrorKind::io,
-                    "Dokploy cannot be reached: this build has no Dokploy client yet");
-}
 
 namespace {
 
@@ -94,9 +88,9 @@ Status write_atomically(const fs::path& target, const std::string& text) {
   return {};
 }
 
+// One rule for the server with Dokploy's findings: unset or empty is the Dokploy host.
 std::optional<std::string> server_of(const Context& ctx) {
-  const std::string& id = ctx.sources.settings_of("dokploy").text("server_id");
-  return id.empty() ? std::nullopt : std::optional(id);
+  return dokploy::configured_server(ctx.sources.settings_of("dokploy"));
 }
 
 // Dokploy's faults are the network's or the remote's, never a bad local file: exit 1.
@@ -164,7 +158,7 @@ Result<int> run_sync(const Context& ctx, const SyncOptions& o) {
     return true;
   });
   if (!saved) return saved.error();
-  for (const auto& warning : *saved) std::cerr << "portman: warning: " << warning << "\n";
+  print_warnings(*saved);
   print_plan(plan, o, !plan.empty());
   if (!plan.empty())
     std::cerr << "updated " << ctx.registry.string() << ": " << plan.additions.size() << " added, "

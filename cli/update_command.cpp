@@ -17,19 +17,11 @@ Result<int> run_update(const Context& ctx, const UpdateOptions& o) {
   if (!key) return key.error();
   // Refused before the lock, so that a mistyped path leaves no folder or lock file behind.
   if (registry_missing(ctx)) return not_registered(ctx, Registry(), *key, {});
-  if (auto st = one_of("status", o.status, ctx.config.statuses); !st) return st.error();
-  if (auto st = check_text("--note", o.note); !st) return st.error();
-  Json after;
-  Status st = change_registry(ctx, [&](Registry& registry) -> Result<bool> {
-    if (!registry.find(*key))
-      return not_registered(ctx, registry, *key,
-                            "register it first: portman allocate NAME -p " + registry_key(*key));
-    registry.set_status(*key, o.status, o.has_note ? std::optional(o.note) : std::nullopt,
-                        now_timestamp());
-    after = entry_json(*registry.find(*key));
-    return true;
-  });
-  if (!st) return st.error();
+  auto done = update_status(ctx.registry, ctx.config, *key, o.status,
+                            o.has_note ? std::optional(o.note) : std::nullopt);
+  if (!done) return done.error();
+  print_warnings(done->warnings);
+  const Json& after = done->entry;
   if (o.json) std::cout << after.dump(2) << "\n";
   std::cerr << "updated " << registry_key(*key) << ": status " << o.status << "\n";
   return 0;

@@ -1,5 +1,7 @@
 // The explicit table of collectors (no static self-registration: linkers drop unused statics).
 #include "collectors/collector.hpp"
+#include "collectors/docker_collector.hpp"
+#include "collectors/netns.hpp"
 #include "collectors/owners.hpp"
 #include "collectors/sockets.hpp"
 
@@ -22,12 +24,22 @@ std::span<const CollectorSpec> collector_table() {
        {},
        {},
        &from_shared<make_sockets_collector>},
+      // Before owners, so that the owners collector finds who holds the sockets it adds.
+      {"netns",
+       false,
+       "listeners inside containers' own network namespaces (opt-in: one series per container "
+       "socket)",
+       {},
+       {},
+       &from_shared<make_netns_collector>},
       {"owners",
        true,
        "processes owning each socket, with user, container and systemd unit",
        {},
        {},
        &from_shared<make_owners_collector>},
+      {"docker", true, "containers and Swarm services behind published ports (Docker's Engine API)",
+       docker_options(), docker_metrics(), &make_docker_collector},
   };
   return kTable;
 }

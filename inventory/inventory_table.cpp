@@ -1,11 +1,12 @@
 // The explicit table of inventory sources.
+#include "inventory/dokploy_source.hpp"
 #include "inventory/inventory_source.hpp"
 
 namespace portman {
 
 std::span<const InventorySpec> inventory_table() {
-  // Rows are added here; Dokploy's is the first.
-  return {};
+  static const InventorySpec kTable[] = {dokploy::inventory_spec()};
+  return kTable;
 }
 
 }  // namespace portman

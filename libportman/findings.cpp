@@ -25,6 +25,12 @@ std::string_view to_string(FindingKind kind) {
       return "duplicate";
     case FindingKind::exposure_mismatch:
       return "exposure_mismatch";
+    case FindingKind::dokploy_unregistered:
+      return "dokploy_unregistered";
+    case FindingKind::dokploy_mismatch:
+      return "dokploy_mismatch";
+    case FindingKind::dokploy_collision:
+      return "dokploy_collision";
   }
   return "unknown";
 }
@@ -79,9 +85,9 @@ bool wider_than(const ListeningSocket& s, std::string_view bind) {
 }
 
 // Programs are told apart by process name: SO_REUSEPORT workers of one server share it.
+// A published port is the container's, not its proxy's (holder()).
 std::string program_of(const ListeningSocket& s) {
-  const Owner* o = s.main_owner();
-  return o ? o->process : std::string();
+  return s.holder();
 }
 
 bool owner_matches(const Owner& o, std::string_view expected) {
@@ -127,14 +133,17 @@ std::vector<Finding> compare(const Registry& registry, const LiveState& live,
 
   auto add = [&](FindingKind kind, PortKey key, const Entry* e, const ListeningSocket* s,
                  std::string detail) {
-    const Owner* o = s ? s->main_owner() : nullptr;
-    out.push_back({kind, key, e ? e->service : std::string(), o ? o->process : std::string(),
+    out.push_back({kind, key, e ? e->service : std::string(), s ? s->holder() : std::string(),
                    std::move(detail)});
   };
   auto who = [](const ListeningSocket* s) {
     const Owner* o = s->main_owner();
-    std::string name =
-        o ? o->process + " (pid " + std::to_string(o->pid) + ")" : "an unknown process";
+    std::string name;
+    if (s->workload)
+      name = s->workload->kind + " " + s->workload->name +
+             (s->workload->image.empty() ? "" : " (" + s->workload->image + ")");
+    else
+      name = o ? o->process + " (pid " + std::to_string(o->pid) + ")" : "an unknown process";
     return name + " on " + (s->family == Family::ipv6 ? "[" + s->address + "]" : s->address);
   };
 
@@ -218,11 +227,15 @@ std::vector<Finding> compare(const Registry& registry, const LiveState& live,
     }
   }
 
-  std::stable_sort(out.begin(), out.end(), [](const Finding& a, const Finding& b) {
+  sort_findings(out);
+  return out;
+}
+
+void sort_findings(std::vector<Finding>& findings) {
+  std::stable_sort(findings.begin(), findings.end(), [](const Finding& a, const Finding& b) {
     if (a.key != b.key) return a.key < b.key;
     return a.kind < b.kind;
   });
-  return out;
 }
 
 Verdict verdict_for(const Entry* entry, bool listening, std::span<const Finding> findings) {

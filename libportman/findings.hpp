@@ -21,12 +21,18 @@ enum class FindingKind {
   out_of_range,       // port outside its service_type's range
   duplicate,          // two programs on one port, or one port registered twice
   exposure_mismatch,  // listens wider than the entry's bind address
+  // From the Dokploy inventory (inventory/dokploy_findings.hpp), for this server only:
+  dokploy_unregistered,  // Dokploy publishes a host port that the registry lacks
+  dokploy_mismatch,      // the registry gives a port Dokploy publishes to another service
+  dokploy_collision,     // two Dokploy services publish one host port and protocol
 };
 
 inline constexpr FindingKind kAllFindingKinds[] = {
-    FindingKind::unregistered,     FindingKind::registered_down, FindingKind::status_mismatch,
-    FindingKind::owner_mismatch,   FindingKind::out_of_range,    FindingKind::duplicate,
-    FindingKind::exposure_mismatch};
+    FindingKind::unregistered,      FindingKind::registered_down,
+    FindingKind::status_mismatch,   FindingKind::owner_mismatch,
+    FindingKind::out_of_range,      FindingKind::duplicate,
+    FindingKind::exposure_mismatch, FindingKind::dokploy_unregistered,
+    FindingKind::dokploy_mismatch,  FindingKind::dokploy_collision};
 
 std::string_view to_string(FindingKind kind);
 
@@ -40,6 +46,8 @@ struct Finding {
 
 // Sorted by port, protocol, then kind.
 std::vector<Finding> compare(const Registry& registry, const LiveState& live, const Config& config);
+// The order compare() gives, for findings added by the inventory sources.
+void sort_findings(std::vector<Finding>& findings);
 
 // `portman check`'s verdict for one port.
 enum class Verdict { ok, unregistered, down, idle, status_mismatch, conflict, free };

@@ -11,6 +11,9 @@
 
 namespace portman {
 
+// True when `s` is well-formed UTF-8.
+bool valid_utf8(std::string_view s);
+
 // Appends `s` as a JSON string literal (quotes, escapes, U+FFFD for invalid UTF-8).
 void append_json_string(std::string& out, std::string_view s);
 

@@ -15,6 +15,16 @@ const Owner* ListeningSocket::main_owner() const {
 
 namespace portman {
 
+std::string short_container_id(std::string_view id) {
+  return std::string(id.substr(0, 12));
+}
+
+std::string ListeningSocket::container() const {
+  if (workload) return workload->name;
+  const Owner* o = main_owner();
+  return o ? short_container_id(o->container) : std::string();
+}
+
 std::string ListeningSocket::holder() const {
   if (workload) return workload->name;
   const Owner* o = main_owner();

@@ -61,7 +61,13 @@ struct ListeningSocket {
   // Who serves it, for people and labels: the workload's name when known (never "docker-proxy"),
   // else the main owner's process name, else empty.
   std::string holder() const;
+  // The container it belongs to, for a column or a label: the workload's name when known, else
+  // the main owner's short container id, else empty.
+  std::string container() const;
 };
+
+// Docker and friends show the first 12 hex digits; the full id adds nothing to a label.
+std::string short_container_id(std::string_view id);
 
 // How one collector run went; the agent turns this into the per-collector metrics.
 struct CollectorRun {

@@ -44,6 +44,18 @@ void write_socket(JsonWriter& w, const ListeningSocket& s, const Registry& regis
   for (const Owner& owner : s.owners) write_owner(w, owner);
   w.end_array();
   if (!s.owner_unknown.empty()) w.field("owner_unknown", s.owner_unknown);
+  if (const auto& wl = s.workload) {
+    w.key("workload")
+        .begin_object()
+        .field("kind", wl->kind)
+        .field("name", wl->name)
+        .field("id", wl->id)
+        .field("image", wl->image)
+        .field("via", wl->via)
+        .field("compose_project", wl->compose_project)
+        .field("compose_service", wl->compose_service)
+        .end_object();
+  }
   w.end_object();
 }
 
@@ -117,6 +129,9 @@ std::string scan_report_text(const Registry& registry, const LiveState& live,
         .field("duration_seconds", r.duration_seconds)
         .field("error", r.error)
         .end_object();
+  w.end_array();
+  w.key("notes").begin_array();
+  for (const auto& n : live.notes) w.value(n);
   w.end_array();
   w.field("socket_source", live.socket_source)
       .field("sockets_owner_unknown", count(sum.sockets_owner_unknown))

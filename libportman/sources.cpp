@@ -105,3 +105,64 @@ Result<Scanner> make_scanner(const CollectorOptions& options, const SourcePlan& 
 }
 
 }  // namespace portman
+
+namespace portman {
+namespace {
+
+const InventorySpec* inventory_spec(std::string_view name) {
+  for (const InventorySpec& i : inventory_table())
+    if (i.name == name) return &i;
+  return nullptr;
+}
+
+double unix_now() {
+  return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+}  // namespace
+
+std::vector<InventoryState> fetch_inventories(const SourcePlan& plan) {
+  std::vector<InventoryState> out;
+  for (const std::string& name : plan.inventories) {
+    const InventorySpec* spec = inventory_spec(name);
+    InventoryState state;
+    state.source = name;
+    auto source = spec->make(plan.settings_of(name));
+    if (!source) {
+      state.error = source.error().message;
+    } else if (auto got = (*source)->fetch(); !got) {
+      state.error = got.error().message;
+    } else {
+      state.last_good = std::make_shared<const dokploy::Inventory>(std::move(*got));
+      state.up = true;
+      state.last_success = unix_now();
+    }
+    out.push_back(std::move(state));
+  }
+  return out;
+}
+
+void add_inventory_findings(std::span<const InventoryState> inventories, const SourcePlan& plan,
+                            const Registry& registry, const LiveState& live, const Config& config,
+                            std::vector<Finding>& findings) {
+  bool added = false;
+  for (const InventoryState& state : inventories) {
+    const InventorySpec* spec = inventory_spec(state.source);
+    if (!spec || !state.last_good || !spec->findings) continue;
+    spec->findings(*state.last_good, plan.settings_of(state.source), registry, live, config,
+                   findings);
+    added = true;
+  }
+  if (added) sort_findings(findings);
+}
+
+std::vector<Sample> inventory_samples(std::span<const InventoryState> inventories,
+                                      const SourcePlan& plan) {
+  std::vector<Sample> out;
+  for (const InventoryState& state : inventories)
+    if (const InventorySpec* spec = inventory_spec(state.source); spec && spec->samples)
+      spec->samples(state, plan.settings_of(state.source), out);
+  return out;
+}
+
+}  // namespace portman

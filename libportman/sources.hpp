@@ -52,3 +52,22 @@ struct SourceSection {
 std::vector<SourceSection> source_sections();
 
 }  // namespace portman
+
+#include "inventory/inventory_source.hpp"
+
+namespace portman {
+
+// Asks every enabled inventory source once, now (the CLI; the agent polls in the background).
+// A source that fails has up = false and its error; the others are unaffected.
+std::vector<InventoryState> fetch_inventories(const SourcePlan& plan);
+
+// Adds each inventory's findings (from its last good answer) to `findings`, kept sorted.
+void add_inventory_findings(std::span<const InventoryState> inventories, const SourcePlan& plan,
+                            const Registry& registry, const LiveState& live, const Config& config,
+                            std::vector<Finding>& findings);
+
+// Each inventory's own series (up, last success, ports) for the metrics.
+std::vector<Sample> inventory_samples(std::span<const InventoryState> inventories,
+                                      const SourcePlan& plan);
+
+}  // namespace portman

@@ -209,8 +209,9 @@ Plan plan_sync(const Registry& registry, const dokploy::Inventory& inventory, co
     if (s.server_id != server_id) continue;
     if (!s.error.empty()) {
       unknown_services.insert(kind_name(s.kind) + '\n' + s.id);
-      note(s.project + "/" + s.name + ": Dokploy did not give its ports (" + s.error +
-           "); its entries are left as they are");
+      // Its name may be unknown too (project.all of v0.28.3+ lists ids only).
+      note(s.project + "/" + (s.name.empty() ? kind_name(s.kind) + " " + s.id : s.name) +
+           ": Dokploy did not give its ports (" + s.error + "); its entries are left as they are");
       continue;
     }
     for (const PublishedPort& p : s.ports) {
@@ -273,9 +274,6 @@ Plan plan_sync(const Registry& registry, const dokploy::Inventory& inventory, co
   std::set<std::string> used_env_notes;
   for (const Wanted& w : winners) {
     NewEntry fresh = new_entry(w, config);
-    if (config.is_reserved(w.key.port))
-      note(display(w.key) + " is in the config's `reserved` list; registered anyway, since " +
-           w.name + " publishes it");
     const Entry* at = registry.find(w.key);
     if (at && !dokploy_entry(*at)) {
       blocked.insert(w.identity);
@@ -322,6 +320,9 @@ Plan plan_sync(const Registry& registry, const dokploy::Inventory& inventory, co
     }
     if (changed && !w.env_note.empty() && used_env_notes.insert(w.env_note).second)
       note(w.env_note);
+    if (changed && !at && config.is_reserved(w.key.port))
+      note(display(w.key) + " is in the config's `reserved` list; registered anyway, since " +
+           w.name + " publishes it");
   }
 
   // Linked entries that no wanted port claims: their service or port is gone.

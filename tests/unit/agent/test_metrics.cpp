@@ -24,6 +24,7 @@
 
 #include "agent/metric_catalog.hpp"
 #include "agent/metrics.hpp"
+#include "collectors/docker_collector.hpp"
 #include "libportman/allocation.hpp"
 
 using namespace portman;
@@ -95,7 +96,18 @@ Snapshot realistic_snapshot(Config config = default_config()) {
   live.runs = {{"sockets", true, 0.5, ""}, {"owners", false, 0.25, "permission denied"}};
   live.processes_unreadable = 3;
   live.socket_source = "netlink";
+  live.samples.push_back({&kDockerUpMetric, {}, 1});  // what a source reports about itself
   snap.findings = compare(*snap.registry, snap.live, *snap.config);
+  // The inventory sources' series, written by their rows: one Dokploy service publishing 8080.
+  dokploy::Service shop;
+  shop.name = "shop-web";
+  shop.project = "storefront";
+  shop.ports.push_back({8080, 3000, Protocol::tcp, "ingress", "", ""});
+  auto inventory = std::make_shared<dokploy::Inventory>();
+  inventory->services.push_back(shop);
+  InventoryState state{"dokploy", inventory, true, 1762084800, ""};
+  for (const InventorySpec& i : inventory_table())
+    i.samples(state, SourceSettings(std::string(i.name), i.options), snap.inventory_samples);
   snap.registry_valid = false;
   snap.registry_last_reload_success = 1762084800;
   snap.listener_changes_total = 42;

@@ -72,7 +72,12 @@ void check_same_config(const Config& a, const Config& b) {
   REQUIRE(pb);
   CHECK(pa->collectors == pb->collectors);
   CHECK(pa->inventories == pb->inventories);
-  CHECK(a.source_sections == b.source_sections);
+  for (const auto& [name, settings] : pa->settings)
+    for (const OptionSpec& o : settings.options()) {
+      INFO(name << "." << o.key);
+      CHECK(settings.text(o.key) == pb->settings_of(name).text(o.key));
+    }
+  CHECK(a.nginx.certificate == b.nginx.certificate);
   CHECK(a.agent.scan_min_interval == b.agent.scan_min_interval);
   CHECK(a.agent.log_level == b.agent.log_level);
   CHECK(a.agent.log_format == b.agent.log_format);
@@ -459,7 +464,7 @@ TEST_CASE("the agent section merges over its defaults and refuses what would be 
   auto unknown = plan_sources(*c, {{{"dockerz", true}}, {}}, [](const char*) { return nullptr; });
   REQUIRE_FALSE(unknown);
   CHECK(unknown.error().message.find(
-            "--collector.dockerz: no such source; valid: sockets, owners") == 0);
+            "--collector.dockerz: no such source; valid: sockets, netns, owners, docker") == 0);
   CHECK(c->agent.listen_addresses == std::vector<std::string>{":9097"});
   auto bad_collector = parse_config("agent:\n  collectors: { dockerz: true }\n", "t.yml");
   REQUIRE_FALSE(bad_collector);

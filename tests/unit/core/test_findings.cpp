@@ -357,7 +357,8 @@ TEST_CASE("every finding kind has its snake_case name", "[findings]") {
   for (FindingKind k : kAllFindingKinds) names.emplace_back(to_string(k));
   CHECK(names == std::vector<std::string>{"unregistered", "registered_down", "status_mismatch",
                                           "owner_mismatch", "out_of_range", "duplicate",
-                                          "exposure_mismatch"});
+                                          "exposure_mismatch", "dokploy_unregistered",
+                                          "dokploy_mismatch", "dokploy_collision"});
 }
 
 TEST_CASE("main_owner prefers the lowest pid that is not PID 1", "[findings]") {

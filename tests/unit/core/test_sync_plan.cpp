@@ -145,6 +145,8 @@ TEST_CASE("a second plan after applying is empty and the file keeps the links", 
   CHECK(sync::render_text(second).find("nothing to change") != std::string::npos);
   // The collision is still reported; it is no change.
   CHECK(second.collisions.size() == 1);
+  // Notes go with changes: nothing to change, nothing to note.
+  CHECK(second.notes.empty());
 }
 
 TEST_CASE("a vanished service is marked inactive never removed and comes back active", "[sync]") {
