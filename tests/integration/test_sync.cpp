@@ -130,6 +130,18 @@ TEST_CASE("sync against the fake Dokploy registers the oracle's ports and then c
   CHECK(second.out.find("nothing to change\n") != std::string::npos);
   CHECK(read_file(reg) == saved);  // not even the generation moves
 
+  // scan's Dokploy findings agree: every published port is registered to its service; only
+  // the collision is left.
+  auto scan = portman({"scan", "--json", "--registry", reg}, dokploy_at(dokploy));
+  INFO(scan.err);
+  const auto report = scan.json();
+  std::vector<std::string> dokploy_findings;
+  for (const auto& f : report["findings"])
+    if (f["kind"].get<std::string>().rfind("dokploy_", 0) == 0)
+      dokploy_findings.push_back(f["kind"].get<std::string>() + " " +
+                                 std::to_string(f["port"].get<int>()));
+  CHECK(dokploy_findings == std::vector<std::string>{"dokploy_collision 8080"});
+
   // The collision makes --fail-on-conflict fail, and nothing else changes.
   auto strict = portman({"sync", "--fail-on-conflict", "--registry", reg}, dokploy_at(dokploy));
   CHECK(strict.code == 1);
