@@ -23,6 +23,7 @@ void add_suggest_command(CLI::App& app, Action& action);
 void add_validate_command(CLI::App& app, Action& action);
 void add_version_command(CLI::App& app, Action& action);
 void add_agent_command(CLI::App& app, Action& action);
+void add_sync_command(CLI::App& app, Action& action);
 // --collector.NAME, --no-collector.NAME and --SECTION.KEY for every source of the tables.
 void add_source_flags(CLI::App& app, SourceFlags& flags);
 

@@ -81,6 +81,7 @@ int main(int argc, char** argv) {
   add_validate_command(app, action);
   add_version_command(app, action);
   add_agent_command(app, action);
+  add_sync_command(app, action);
 
   try {
     app.parse(argc, argv);

@@ -505,6 +505,15 @@ void Registry::set_status(PortKey key, std::string_view status, std::optional<st
   *it = make_entry(key, it->raw_key, std::move(obj));
 }
 
+void Registry::update_fields(PortKey key, const Json& fields, const std::string& timestamp) {
+  const Entry* e = find(key);
+  if (!e || !fields.is_object()) return;
+  auto it = entries_.begin() + (e - entries_.data());
+  Json obj = std::move(it->json);
+  for (auto& [k, v] : fields.items()) obj[k] = v;
+  obj["updated_at"] = timestamp;
+  *it = make_entry(key, it->raw_key, std::move(obj));
+}
 void Registry::release(PortKey key, const std::string& timestamp) {
   const Entry* e = find(key);
   if (!e) return;

@@ -85,6 +85,9 @@ class Registry {
   void set_status(PortKey key, std::string_view status, std::optional<std::string> note,
                   const std::string& timestamp);
   void release(PortKey key, const std::string& timestamp);  // moves the entry into the archive
+  // Sets each field of `fields` (an object) on the entry, keeps the others and the key's
+  // spelling, and sets updated_at; `sync` uses it to follow a Dokploy service.
+  void update_fields(PortKey key, const Json& fields, const std::string& timestamp);
 
   // Text for the file: generation + 1, last_updated set, ports in numeric order, 2-space indent.
   std::string serialize_next(std::chrono::system_clock::time_point now) const;

@@ -339,6 +339,27 @@ TEST_CASE("set_status sets status, notes and updated_at and keeps the other fiel
   CHECK(e->updated_at == "2026-03-04T12:00:00");
 }
 
+TEST_CASE("update_fields sets the given fields and keeps the others and the key spelling",
+          "[registry]") {
+  Registry r = parse_ok(R"({"allocations": {"3000/tcp": {"service": "a", "owner": "ops",
+    "extra": {"x": 1}}}})");
+  r.update_fields({3000, Protocol::tcp}, Json{{"service", "b"}, {"dokploy", Json{{"id", "app1"}}}},
+                  "2026-03-04T12:00:00");
+  const Entry* e = r.find({3000, Protocol::tcp});
+  REQUIRE(e);
+  CHECK(e->raw_key == "3000/tcp");
+  CHECK(e->service == "b");
+  CHECK(e->owner == "ops");
+  CHECK(e->updated_at == "2026-03-04T12:00:00");
+  CHECK(e->json["extra"]["x"] == 1);
+  CHECK(e->json["dokploy"]["id"] == "app1");
+  CHECK(r.entries().size() == 1);
+  CHECK(r.duplicate_keys().empty());
+  // An unknown port changes nothing.
+  r.update_fields({4444, Protocol::tcp}, Json{{"service", "c"}}, "2026-03-04T12:00:00");
+  CHECK(r.entries().size() == 1);
+}
+
 TEST_CASE("add registers a new entry under its key and keeps port order", "[registry]") {
   Registry r = parse_ok(slurp(kSeedPath));
   r.add({5432, Protocol::tcp}, Json{{"service", "postgres"}, {"status", "allocated"}});
