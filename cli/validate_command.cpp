@@ -126,6 +126,8 @@ std::vector<Problem> check_ephemeral(const Context& ctx) {
 
 Result<int> run_validate(const Context& ctx, const ValidateOptions& o) {
   std::vector<Problem> problems = check_ephemeral(ctx);
+  for (const Error& e : source_setting_errors(ctx.collectors, ctx.sources))
+    problems.push_back({true, "sources", e.message});
   for (auto& w : registry_location_warnings(ctx.registry))
     problems.push_back({false, w.where, w.message});
   auto more = check_registry(ctx);

@@ -187,7 +187,10 @@ std::vector<Finding> compare(const Registry& registry, const LiveState& live,
         }
       }
     }
-    if (!e.service_type.empty()) {
+    // A port chosen elsewhere (an entry `sync` made for a Dokploy service) was never taken
+    // from the type's range: its type describes the service, not where the port came from.
+    const bool chosen_elsewhere = e.json.contains("dokploy") && e.json["dokploy"].is_object();
+    if (!e.service_type.empty() && !chosen_elsewhere) {
       if (const ServiceType* t = config.find_type(e.service_type);
           t && !t->range.contains(e.key.port))
         add(FindingKind::out_of_range, e.key, &e, first,

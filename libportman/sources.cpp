@@ -166,3 +166,19 @@ std::vector<Sample> inventory_samples(std::span<const InventoryState> inventorie
 }
 
 }  // namespace portman
+
+namespace portman {
+
+std::vector<Error> source_setting_errors(const CollectorOptions& options, const SourcePlan& plan) {
+  std::vector<Error> out;
+  for (const CollectorSpec& c : collector_table())
+    if (plan.enabled(c.name))
+      if (auto made = c.make(CollectorContext{options, plan.settings_of(c.name)}); !made)
+        out.push_back(made.error());
+  for (const InventorySpec& i : inventory_table())
+    if (plan.enabled(i.name))
+      if (auto made = i.make(plan.settings_of(i.name)); !made) out.push_back(made.error());
+  return out;
+}
+
+}  // namespace portman

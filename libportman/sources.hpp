@@ -71,3 +71,11 @@ std::vector<Sample> inventory_samples(std::span<const InventoryState> inventorie
                                       const SourcePlan& plan);
 
 }  // namespace portman
+
+namespace portman {
+
+// Builds every enabled source without running it: what each refuses in its settings (a tcp://
+// docker.host, a key file others can read), for `validate`.
+std::vector<Error> source_setting_errors(const CollectorOptions& options, const SourcePlan& plan);
+
+}  // namespace portman

@@ -193,6 +193,18 @@ TEST_CASE("an entry outside its service_type's range is out_of_range", "[finding
   CHECK_THAT(alias[0].detail, Catch::StartsWith("type monitoring uses 9000-9099"));
 }
 
+TEST_CASE("a port that sync took from Dokploy is not out of its type's range", "[findings]") {
+  auto f = compare(registry(R"({
+      "3307": {"service": "analytics/events-db", "service_type": "database", "owner": "dokploy",
+               "dokploy": {"kind": "mysql", "id": "myEventsDb_Ga8sK3rV0k"}},
+      "4001": {"service": "hand-made", "service_type": "database", "owner": "dokploy"}})"),
+                   live({}), default_config());
+  // Only the entry without a Dokploy link: its port was meant to come from the range.
+  REQUIRE(f.size() == 1);
+  CHECK(f[0].kind == FindingKind::out_of_range);
+  CHECK(f[0].key.port == 4001);
+}
+
 TEST_CASE("two programs on 0.0.0.0 and 127.0.0.1 of one port are a duplicate", "[findings]") {
   auto d = duplicates_of(sock("0.0.0.0", 8000, {owner(41, "node")}, 1),
                          sock("127.0.0.1", 8000, {owner(42, "python3")}, 2));
