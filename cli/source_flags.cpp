@@ -22,6 +22,7 @@ void add_switch(CLI::App& app, SourceFlags& flags, std::string_view source, std:
 void add_settings(CLI::App& app, SourceFlags& flags, std::string_view source,
                   std::span<const OptionSpec> options) {
   for (const OptionSpec& o : options) {
+    if (o.secret) continue;  // from the environment only
     std::string dotted = std::string(source) + "." + std::string(o.key);
     std::string help(o.help);
     if (!o.default_value.empty()) help += " (default " + std::string(o.default_value) + ")";

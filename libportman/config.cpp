@@ -451,6 +451,12 @@ Status read_source_section(const Reader& r, const YAML::Node& n, const SourceSec
   for (const auto& kv : n) {
     const std::string key = kv.first.Scalar();
     if (kv.second.IsNull()) continue;
+    for (const OptionSpec& o : section.options)
+      if (o.key == key && o.secret)
+        return r.error(kv.first, name + "." + key +
+                                     " is a secret, never read from portman.yml (others may "
+                                     "read it); give $" +
+                                     std::string(o.env) + " or a file holding it instead");
     auto v = r.scalar(kv.second, name + "." + key);
     if (!v) return v.error();
     std::string where = r.where(kv.second);

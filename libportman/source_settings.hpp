@@ -21,7 +21,9 @@ struct OptionSpec {
   std::string_view default_value;  // empty: unset
   std::string_view help;
   std::string_view env = {};  // e.g. "DOCKER_HOST"; empty: none
-  bool secret = false;        // never printed (an API key)
+  // An API key: taken from its environment variable only (a flag shows in `ps`, portman.yml is
+  // readable by many), and never printed.
+  bool secret = false;
 };
 
 struct SettingValue {

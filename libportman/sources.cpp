@@ -79,7 +79,7 @@ Result<SourcePlan> plan_sources(const Config& config, const SourceFlags& flags,
     std::string key = dot == std::string::npos ? dotted : dotted.substr(dot + 1);
     bool known = it != plan.settings.end() &&
                  std::any_of(it->second.options().begin(), it->second.options().end(),
-                             [&](const OptionSpec& o) { return o.key == key; });
+                             [&](const OptionSpec& o) { return o.key == key && !o.secret; });
     if (!known) return make_error(ErrorKind::bad_input, "--" + dotted + ": no such setting");
     it->second.set(key, value, "--" + dotted);
   }

@@ -21,8 +21,8 @@ struct RunResult {
 };
 
 struct RunOptions {
-  std::map<std::string, std::string> env;  // added to a clean environment
-  std::optional<uid_t> uid;                // run as this user
+  std::map<std::string, std::string> env;   // added to a clean environment
+  std::optional<uid_t> uid = std::nullopt;  // run as this user
   // portman() and Agent run this binary instead of PORTMAN_BIN (initialised: callers that list
   // the fields above need not name it).
   std::optional<std::string> portman = std::nullopt;

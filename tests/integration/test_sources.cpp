@@ -82,3 +82,22 @@ TEST_CASE("validate refuses a source's settings with the setting and where it ca
   CHECK(bad.err.find("bad.yml:2:3: unknown key 'docker.hots'; valid keys: host") !=
         std::string::npos);
 }
+
+TEST_CASE("an API key is taken from the environment or a file, never a flag or portman.yml") {
+  TempDir dir;
+  const std::string reg = (dir / "reg.json").string();
+  auto flag = itest::portman({"--registry", reg, "scan", "--dokploy.api_key", "k"});
+  CHECK(flag.code == 2);
+  CHECK(flag.out.find("k") == std::string::npos);
+  itest::write_file(dir / "portman.yml", "dokploy:\n  url: http://127.0.0.1:9\n  api_key: k3y\n");
+  auto file =
+      itest::portman({"--config", (dir / "portman.yml").string(), "--registry", reg, "scan"});
+  CHECK(file.code == 3);
+  CHECK(
+      file.err.find("portman.yml:3:3: dokploy.api_key is a secret, never read from portman.yml") !=
+      std::string::npos);
+  CHECK(file.err.find("k3y") == std::string::npos);
+  auto help = itest::portman({"--help"});
+  CHECK(help.out.find("--dokploy.api_key ") == std::string::npos);
+  CHECK(help.out.find("--dokploy.api_key_file") != std::string::npos);
+}
