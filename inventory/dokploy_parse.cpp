@@ -103,6 +103,25 @@ void read_common(Service& s, const json& o) {
   read_server(s, o);
 }
 
+// The names one port object uses: Dokploy's own rows (camelCase) or Docker's endpoint spec.
+struct PortFields {
+  const char *published, *target, *protocol, *mode;
+  const char* default_mode;
+};
+
+// One port object; nullopt when it lacks a valid published or target port.
+std::optional<PublishedPort> read_port(const json& p, const PortFields& f) {
+  auto published = port_at(p, f.published);
+  auto target = port_at(p, f.target);
+  if (!published || !target) return std::nullopt;
+  PublishedPort pp;
+  pp.published = *published;
+  pp.target = *target;
+  pp.protocol = string_at(p, f.protocol).value_or("tcp") == "udp" ? Protocol::udp : Protocol::tcp;
+  pp.publish_mode = string_at(p, f.mode).value_or(f.default_mode);
+  return pp;
+}
+
 // Dokploy's Swarm override, {"Ports": [{Protocol, TargetPort, PublishedPort, PublishMode}]}:
 // when set, it replaces the service's own ports.
 bool read_endpoint_spec(Service& s, const json& o, std::vector<std::string>& warnings) {
@@ -113,20 +132,12 @@ bool read_endpoint_spec(Service& s, const json& o, std::vector<std::string>& war
   if (ports == it->end() || !ports->is_array()) return true;
   for (const json& p : *ports) {
     if (!p.is_object()) continue;
-    auto published = port_at(p, "PublishedPort");
-    auto target = port_at(p, "TargetPort");
-    if (!published || !target) {
+    if (auto pp = read_port(p, {"PublishedPort", "TargetPort", "Protocol", "PublishMode", "host"}))
+      s.ports.push_back(std::move(*pp));
+    else
       warnings.push_back(display_name(s) +
                          ": an endpointSpecSwarm port without PublishedPort or TargetPort; Swarm "
                          "picks the host port, so it cannot be known");
-      continue;
-    }
-    PublishedPort pp;
-    pp.published = *published;
-    pp.target = *target;
-    pp.protocol = string_at(p, "Protocol").value_or("tcp") == "udp" ? Protocol::udp : Protocol::tcp;
-    pp.publish_mode = string_at(p, "PublishMode").value_or("host");
-    s.ports.push_back(std::move(pp));
   }
   return true;
 }
@@ -136,21 +147,14 @@ void read_application_ports(Service& s, const json& o, std::vector<std::string>&
   auto it = o.find("ports");
   if (it == o.end() || !it->is_array()) return;
   s.ports.clear();
+  // Before v0.23.7 there is no publishMode and Docker's default, ingress, applied.
+  const PortFields fields{"publishedPort", "targetPort", "protocol", "publishMode", "ingress"};
   for (const json& p : *it) {
     if (!p.is_object()) continue;
-    auto published = port_at(p, "publishedPort");
-    auto target = port_at(p, "targetPort");
-    if (!published || !target) {
+    if (auto pp = read_port(p, fields))
+      s.ports.push_back(std::move(*pp));
+    else
       warnings.push_back(display_name(s) + ": a port without a valid publishedPort or targetPort");
-      continue;
-    }
-    PublishedPort pp;
-    pp.published = *published;
-    pp.target = *target;
-    pp.protocol = string_at(p, "protocol").value_or("tcp") == "udp" ? Protocol::udp : Protocol::tcp;
-    // Before v0.23.7 there is no publishMode and Docker's default, ingress, applied.
-    pp.publish_mode = string_at(p, "publishMode").value_or("ingress");
-    s.ports.push_back(std::move(pp));
   }
 }
 
