@@ -57,6 +57,18 @@ export type Transformation =
         includeByName?: Record<string, boolean>;
       };
       disabled?: boolean;
+    }
+  | {
+      id: 'convertFieldType';
+      options: {
+        conversions: Array<{
+          targetField?: string;
+          destinationType?: 'number' | 'string' | 'boolean' | 'time' | 'enum' | 'other';
+          dateFormat?: string;
+        }>;
+        fields?: Record<string, never>;
+      };
+      disabled?: boolean;
     };
 
 // Grafana fills in the options and field config a panel leaves out: only what is there is
