@@ -162,15 +162,20 @@ std::string variable_value(const TemplateVariable& v, const std::vector<std::str
                            bool all) {
   if (!v.multi && !v.include_all) return selected.empty() ? std::string() : selected.front();
   if (all && !v.all_value.empty()) return v.all_value;
+  // Regex-escaped, as Grafana's Prometheus data source does for these variables, and written
+  // into a PromQL string, so the escaping backslash is doubled: 127\\.0\\.0\\.1.
   std::string out;
   for (const auto& s : selected) {
     if (!out.empty()) out += '|';
     for (char c : s) {
-      if (std::string_view("\\.+*?()|[]{}^$").find(c) != std::string_view::npos) out += '\\';
-      out += c;
+      if (c == '\\')
+        out += R"(\\\\)";  // a backslash of the value: escaped for the regex, then for PromQL
+      else if (std::string_view("$^*{}[]'+?.()|").find(c) != std::string_view::npos)
+        out += R"(\\)" + std::string(1, c);
+      else
+        out += c;
     }
   }
-  // Regex-escaped, as Grafana's Prometheus data source does for multi-value variables.
   return selected.size() == 1 ? out : "(" + out + ")";
 }
 
