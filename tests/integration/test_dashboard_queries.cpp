@@ -162,11 +162,14 @@ TEST_CASE("dashboard: every panel and variable query runs on a real Prometheus a
   // Enough samples for rate() over $__rate_interval, and Dokploy fetched.
   const std::string ready =
       "count_over_time(up{job=\"portman\"}[10s]) >= 4 and on() portman_dokploy_up == 1";
-  auto deadline = Clock::now() + std::chrono::seconds(30);
+  const auto start = Clock::now();
+  auto deadline = start + std::chrono::seconds(30);
   while (Clock::now() < deadline && !value(ready))
     std::this_thread::sleep_for(std::chrono::milliseconds(200));
   INFO("agent log:\n" << agent.log());
   REQUIRE(value(ready));
+  std::printf("dashboard: data ready %.1f s after Prometheus\n",
+              std::chrono::duration<double>(Clock::now() - start).count());
 
   // The variables in order, each query with the earlier ones filled in. `saved`: the selection
   // saved in the dashboard (All); otherwise the first value each offers, as a user picks one.
