@@ -58,7 +58,8 @@ Daemon::Daemon(const std::vector<std::string>& argv, fs::path log) : log_(std::m
 }
 
 bool Daemon::running() {
-  return pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) == 0;
+  if (pid_ > 0 && ::waitpid(pid_, nullptr, WNOHANG) != 0) pid_ = -1;  // exited: reaped
+  return pid_ > 0;
 }
 
 std::string Daemon::log() const {

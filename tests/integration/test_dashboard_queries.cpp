@@ -233,6 +233,12 @@ TEST_CASE("dashboard: every panel and variable query runs on a real Prometheus a
       {"Agents up", 1},    {"Listening ports", 6}, {"Registered ports", 4},
       {"Unregistered", 2}, {"Services down", 1},
   };
+  std::set<std::string> titles;
+  for (const auto& p : queries.panels) titles.insert(p.panel);
+  for (const auto& [title, expected] : kOverview) {
+    INFO("overview stat \"" << title << "\"");
+    CHECK(titles.count(title) == 1);  // renamed? update kOverview with it
+  }
   for (bool saved : {true, false}) {
     auto values = resolve(saved);
     int ran = 0, with_data = 0;
