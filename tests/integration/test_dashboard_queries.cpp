@@ -266,3 +266,34 @@ TEST_CASE("dashboard: every panel and variable query runs on a real Prometheus a
                 saved ? "as saved" : "one instance", queries.variables.size(), ran, with_data);
   }
 }
+
+TEST_CASE("dashboard: the query runner fills Grafana's variables as Grafana does") {
+  std::vector<std::string> unknown;
+  const std::map<std::string, std::string> values = {{"job", "portman"}, {"__rate_interval", "4s"}};
+  CHECK(itest::substitute("rate(x{job=~\"$job\"}[$__rate_interval]) + ${job:regex} + [[job]]",
+                          values, unknown) == "rate(x{job=~\"portman\"}[4s]) + portman + portman");
+  CHECK(unknown.empty());
+  CHECK(itest::substitute("x{instance=~\"$instance\"} $ 1", values, unknown) ==
+        "x{instance=~\"$instance\"} $ 1");
+  CHECK(unknown == std::vector<std::string>{"instance"});
+
+  auto r = itest::variable_request("label_values(portman_build_info{job=~\"a,b\"}, instance)");
+  CHECK(r.kind == itest::VariableRequest::kLabelValues);
+  CHECK(r.match == "portman_build_info{job=~\"a,b\"}");
+  CHECK(r.label == "instance");
+  CHECK(itest::variable_request("label_values(job)").label == "job");
+  CHECK(itest::variable_request("query_result(up == 1)").expr == "up == 1");
+  CHECK(itest::variable_request("metrics(portman_.*)").kind == itest::VariableRequest::kMetrics);
+
+  itest::TemplateVariable multi;
+  multi.multi = multi.include_all = true;
+  CHECK(itest::variable_value(multi, {"127.0.0.1:9100"}, false) == R"(127\\.0\\.0\\.1:9100)");
+  CHECK(itest::variable_value(multi, {"a", "b"}, true) == "(a|b)");
+  multi.all_value = ".*";
+  CHECK(itest::variable_value(multi, {"a", "b"}, true) == ".*");
+  CHECK(itest::variable_value(itest::TemplateVariable{}, {"a.b"}, false) == "a.b");
+
+  CHECK(itest::metric_names("sum(portman_findings{kind=\"portman_x\"}) or on() up or "
+                            "vector(0) + count by (process) (process_open_fds)") ==
+        std::vector<std::string>{"portman_findings", "process_open_fds", "up"});
+}
