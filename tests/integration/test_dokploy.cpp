@@ -44,9 +44,9 @@ TEST_CASE("dokploy: scan reports every published port of this host in each API l
   for (std::string layout : {"v1", "v2", "v3"}) {
     INFO("layout " << layout);
     FakeDokploy fake({"--layout", layout});
-    auto r = itest::portman({"--registry", (dir / "reg.json").string(), "scan", "--json",
-                             "--no-collector.docker"},
-                            dokploy_env(fake));
+    auto r = itest::portman(
+        {"--registry", (dir / "reg.json").string(), "scan", "--json", "--no-collector.docker"},
+        dokploy_env(fake));
     REQUIRE(r.code == 0);
     auto report = r.json();
     // The fixtures' oracle for the Dokploy host: the applications', databases' and compose
@@ -82,9 +82,9 @@ TEST_CASE("dokploy: check names the Dokploy service and a registry entry of anot
                     R"({"allocations": {"5433": {"service": "legacy-billing-db", "status": "active",
                       "environment": "production", "protocol": "tcp"}}})");
   FakeDokploy fake({"--layout", "v2"});
-  auto r = itest::portman(
-      {"--registry", (dir / "reg.json").string(), "check", "5433", "--json", "--no-collector.docker"},
-      dokploy_env(fake));
+  auto r = itest::portman({"--registry", (dir / "reg.json").string(), "check", "5433", "--json",
+                           "--no-collector.docker"},
+                          dokploy_env(fake));
   auto j = r.json();
   REQUIRE(j["findings"].size() >= 1);
   bool mismatch = false;
@@ -150,10 +150,10 @@ TEST_CASE("dokploy: each failure gives one clear line in scan and check and noth
     FakeDokploy gone;
     free_port = gone.port();
   }
-  auto r = itest::portman({"--registry", (dir / "reg.json").string(), "scan", "--json",
-                           "--no-collector.docker"},
-                          {{{"DOKPLOY_API_URL", "http://127.0.0.1:" + std::to_string(free_port)},
-                            {"DOKPLOY_API_KEY", kKey}}});
+  auto r = itest::portman(
+      {"--registry", (dir / "reg.json").string(), "scan", "--json", "--no-collector.docker"},
+      {{{"DOKPLOY_API_URL", "http://127.0.0.1:" + std::to_string(free_port)},
+        {"DOKPLOY_API_KEY", kKey}}});
   CHECK(r.code == 0);
   REQUIRE(r.json()["notes"].size() == 1);
   CHECK(r.json()["notes"][0].get<std::string>().find("127.0.0.1:" + std::to_string(free_port)) !=
