@@ -3,6 +3,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 
+#include <algorithm>
 #include <cstring>
 
 namespace portman::agent {
@@ -33,7 +34,7 @@ bool ConnectionGuard::opened(const void* id, int fd, const std::string& client,
   std::size_t& count = per_client_[client];
   if (count >= limits_.per_client) return false;
   ++count;
-  conns_[id] = Entry{fd, client, now + limits_.header_timeout, false};
+  conns_[id] = Entry{fd, client, now + limits_.header_timeout, now, false};
   return true;
 }
 
@@ -44,8 +45,10 @@ void ConnectionGuard::header_done(const void* id) {
 
 void ConnectionGuard::request_done(const void* id, Clock::time_point now) {
   std::lock_guard lock(mu_);
-  if (auto it = conns_.find(id); it != conns_.end())
+  if (auto it = conns_.find(id); it != conns_.end()) {
     it->second.deadline = now + limits_.idle_timeout;
+    it->second.phase_start = now;
+  }
 }
 
 void ConnectionGuard::closed(const void* id) {
@@ -61,8 +64,12 @@ std::size_t ConnectionGuard::expire(Clock::time_point now,
                                     const std::function<void(int fd)>& close_fd) {
   std::lock_guard lock(mu_);
   std::size_t n = 0;
+  bool busy = conns_.size() >= limits_.busy_at;
   for (auto& [id, e] : conns_) {
-    if (e.expired || !e.deadline || now < *e.deadline) continue;
+    if (e.expired || !e.deadline) continue;
+    auto deadline =
+        busy ? std::min(*e.deadline, e.phase_start + limits_.busy_timeout) : *e.deadline;
+    if (now < deadline) continue;
     e.expired = true;
     close_fd(e.fd);
     ++n;

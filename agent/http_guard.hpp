@@ -23,6 +23,11 @@ struct GuardLimits {
   // From the end of a response to the end of the next request's header, on a kept-alive
   // connection: long enough for a scrape interval of 15 s or 30 s to reuse it.
   std::chrono::milliseconds idle_timeout{30'000};
+  // Under pressure (this many connections open, from however many clients), both deadlines
+  // shrink to busy_timeout, so that slow clients from many addresses cannot fill the server's
+  // 512 slots for long; a scraper sends its header in milliseconds.
+  std::size_t busy_at = 384;
+  std::chrono::milliseconds busy_timeout{2'000};
 };
 
 // "192.0.2.7" for IPv4 (and IPv4-mapped IPv6), "2001:db8:1:2::/64" for IPv6: one host usually
@@ -56,6 +61,7 @@ class ConnectionGuard {
     int fd = -1;
     std::string client;
     std::optional<Clock::time_point> deadline;
+    Clock::time_point phase_start;  // accept, or end of the previous response
     bool expired = false;
   };
   GuardLimits limits_;

@@ -95,6 +95,13 @@ std::size_t query_args(std::string_view url) {
          static_cast<std::size_t>(std::count(url.begin() + static_cast<long>(q), url.end(), '&'));
 }
 
+// One guard watches every listen address: the pressure mark grows with their number.
+GuardLimits guard_limits(const HttpServerOptions& o) {
+  GuardLimits g = o.guard;
+  g.busy_at *= std::max<std::size_t>(1, o.listen_addresses.size());
+  return g;
+}
+
 class MhdServer final : public HttpServer {
  public:
   MhdServer(HttpServerOptions options, HttpHandler handler, Logger& log)
@@ -103,7 +110,7 @@ class MhdServer final : public HttpServer {
         log_(log),
         auth_(options_.web.basic_auth_users),
         priorities_(options_.web.tls ? tls_priorities(*options_.web.tls) : ""),
-        guard_(options_.guard),
+        guard_(guard_limits(options_)),
         pool_(options_.auth_pool),
         watchdog_([this] { watch(); }) {}
 

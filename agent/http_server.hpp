@@ -48,7 +48,8 @@ struct HttpServerOptions {
   std::vector<std::string> open_paths = {"/healthz"};  // served without basic auth
   std::size_t max_request_bytes = 16 * 1024;           // headers and body; more is refused (4xx)
   unsigned threads = 2;
-  // Header deadlines and the per-client connection cap (see http_guard.hpp).
+  // Header deadlines and the per-client connection cap (see http_guard.hpp); busy_at counts per
+  // listen address (each takes 512 connections).
   GuardLimits guard;
   // A request line whose URL is longer, or has more query arguments, is refused with 414 before
   // libmicrohttpd parses it (500 arguments exhaust its per-connection memory and hang it).

@@ -4,6 +4,7 @@
 
 #include <catch2/catch.hpp>
 
+#include <algorithm>
 #include <vector>
 
 #include "agent/http_guard.hpp"
@@ -109,4 +110,29 @@ TEST_CASE("Clients are keyed by IPv4 address and by IPv6 /64") {
   inet_pton(AF_INET6, "::ffff:192.0.2.7", &v6.sin6_addr);
   CHECK(client_key(reinterpret_cast<sockaddr*>(&v6)) == "192.0.2.7");
   CHECK(client_key(nullptr) == "?");
+}
+
+TEST_CASE("Under pressure every header and idle deadline shrinks to busy_timeout") {
+  GuardLimits l = limits(10);
+  l.busy_at = 3;
+  l.busy_timeout = 2s;
+  ConnectionGuard g(l);
+  auto t0 = Clock::now();
+  g.opened(&ids[0], 60, "a", t0);
+  g.opened(&ids[1], 61, "b", t0);
+  CHECK(expired(g, t0 + 3s).empty());  // two open: not busy, 10 s deadlines hold
+  g.opened(&ids[2], 62, "c", t0 + 2s);
+  g.header_done(&ids[2]);          // being served: never cut
+  auto got = expired(g, t0 + 3s);  // three open: busy, 2 s from accept
+  std::sort(got.begin(), got.end());
+  CHECK(got == std::vector<int>{60, 61});
+  g.closed(&ids[0]);
+  g.closed(&ids[1]);
+  g.opened(&ids[3], 63, "d", t0 + 3s);
+  g.opened(&ids[4], 64, "e", t0 + 3s);
+  g.request_done(&ids[2], t0 + 4s);  // kept alive, busy: 2 s of idle
+  CHECK(expired(g, t0 + 4500ms).empty());
+  got = expired(g, t0 + 6s);
+  std::sort(got.begin(), got.end());
+  CHECK(got == std::vector<int>{62, 63, 64});
 }
