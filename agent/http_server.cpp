@@ -29,6 +29,11 @@ constexpr unsigned kConnectionLimit = 512;          // per listen address
 constexpr std::size_t kGzipMinBytes = 1024;         // smaller bodies are not worth a deflate
 constexpr std::size_t kMinMemoryLimit = 32 * 1024;  // MHD's default per-connection pool
 constexpr auto kWatchdogPeriod = std::chrono::milliseconds(250);
+// A request shed by the full bcrypt pool waits this long (its connection set aside, costing
+// nothing) before its 503/429: a flood of new passwords then makes one request per connection
+// and second, not thousands, and leaves the request threads to the scrapers.
+constexpr auto kShedDelay = std::chrono::seconds(1);
+constexpr std::size_t kMaxDelayed = 2048;  // beyond, shed requests are answered at once
 
 struct StopDaemon {
   void operator()(MHD_Daemon* d) const { MHD_stop_daemon(d); }
@@ -76,7 +81,7 @@ HttpResponse retry_later(int status, std::string body) {
 
 // The outcome of one bcrypt check, shared by the pool's job and the suspended request.
 struct AuthTicket {
-  enum State { pending, allowed, denied, cancelled };
+  enum State { pending, allowed, denied, cancelled, shed_busy, shed_client };
   std::atomic<int> state{pending};
 };
 
@@ -125,6 +130,7 @@ class MhdServer final : public HttpServer {
     }
     watch_cv_.notify_all();
     watchdog_.join();
+    resume_delayed(true);  // nothing may stay suspended when the daemons stop
     daemons_.clear();
   }
 
@@ -154,6 +160,7 @@ class MhdServer final : public HttpServer {
   MHD_Result send(MHD_Connection* conn, const HttpRequest& req, HttpResponse resp);
   void refuse_url_now(MHD_Connection* conn);
   void watch();
+  void resume_delayed(bool all);
 
   HttpServerOptions options_;  // holds the PEM strings MHD reads
   HttpHandler handler_;
@@ -168,7 +175,13 @@ class MhdServer final : public HttpServer {
   std::mutex watch_mu_;
   std::condition_variable watch_cv_;
   bool stopping_ = false;
-  std::thread watchdog_;            // sweeps guard_ for connections past their deadline
+  struct Delayed {
+    MHD_Connection* conn;
+    ConnectionGuard::Clock::time_point due;
+  };
+  std::mutex delay_mu_;
+  std::vector<Delayed> delayed_;  // shed requests, suspended until `due`
+  std::thread watchdog_;  // sweeps guard_ for connections past their deadline, resumes delayed_
   std::vector<DaemonPtr> daemons_;  // last: destroyed first
 };
 
@@ -196,12 +209,26 @@ void MhdServer::watch() {
   std::unique_lock lock(watch_mu_);
   while (!stopping_) {
     watch_cv_.wait_for(lock, kWatchdogPeriod);
+    resume_delayed(false);
     std::size_t n =
         guard_.expire(ConnectionGuard::Clock::now(), [](int fd) { ::shutdown(fd, SHUT_RDWR); });
     if (n > 0 && log_.enabled(LogLevel::debug))
       log_.debug("http connections past their header or idle deadline closed",
                  {{"count", std::to_string(n)}});
   }
+}
+
+void MhdServer::resume_delayed(bool all) {
+  std::vector<MHD_Connection*> due;
+  {
+    std::lock_guard lock(delay_mu_);
+    auto now = ConnectionGuard::Clock::now();
+    auto keep = std::stable_partition(delayed_.begin(), delayed_.end(),
+                                      [&](const Delayed& d) { return !all && now < d.due; });
+    for (auto it = keep; it != delayed_.end(); ++it) due.push_back(it->conn);
+    delayed_.erase(keep, delayed_.end());
+  }
+  for (MHD_Connection* c : due) MHD_resume_connection(c);
 }
 
 void* MhdServer::on_url(void* cls, const char* url, MHD_Connection* conn) {
@@ -427,6 +454,10 @@ std::optional<HttpResponse> MhdServer::authorize(MHD_Connection* conn, const Htt
       case AuthTicket::pending:  // called while the check runs: wait for the resume
         suspended = true;
         return std::nullopt;
+      case AuthTicket::shed_client:
+        return retry_later(429, "too many password checks from this client\n");
+      case AuthTicket::shed_busy:
+        return retry_later(503, "too many password checks in progress\n");
       default:
         return retry_later(503, "server stopping\n");
     }
@@ -454,17 +485,24 @@ std::optional<HttpResponse> MhdServer::authorize(MHD_Connection* conn, const Htt
   auto admit = pool_.submit(
       client_key(addr ? addr->client_addr : nullptr), [conn] { MHD_suspend_connection(conn); },
       std::move(job));
-  switch (admit) {
-    case AuthPool::Admit::queued:
+  if (admit == AuthPool::Admit::queued) {
+    suspended = true;
+    return std::nullopt;
+  }
+  ticket->state = admit == AuthPool::Admit::client_full ? AuthTicket::shed_client
+                  : admit == AuthPool::Admit::full      ? AuthTicket::shed_busy
+                                                        : AuthTicket::cancelled;
+  if (admit != AuthPool::Admit::stopped) {
+    std::lock_guard lock(delay_mu_);
+    if (delayed_.size() < kMaxDelayed) {
+      // Suspended before it is listed: the watchdog can only resume a suspended connection.
+      MHD_suspend_connection(conn);
+      delayed_.push_back({conn, ConnectionGuard::Clock::now() + kShedDelay});
       suspended = true;
       return std::nullopt;
-    case AuthPool::Admit::client_full:
-      st.ticket.reset();
-      return retry_later(429, "too many password checks from this client\n");
-    default:
-      st.ticket.reset();
-      return retry_later(503, "too many password checks in progress\n");
+    }
   }
+  return authorize(conn, req, st, suspended);  // answers from the ticket, at once
 }
 
 // The request as received: request line, header lines and query arguments.
