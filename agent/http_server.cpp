@@ -445,7 +445,7 @@ std::optional<HttpResponse> MhdServer::authorize(MHD_Connection* conn, const Htt
     r.headers.emplace_back("WWW-Authenticate", "Basic realm=\"portman\"");
     return r;
   };
-  if (st.ticket) {  // back from the pool
+  if (st.ticket) {  // back from the pool, or from the shed delay
     switch (st.ticket->state.load()) {
       case AuthTicket::allowed:
         return std::nullopt;
