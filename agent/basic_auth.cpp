@@ -8,6 +8,7 @@
 #include <cstring>
 #include <memory>
 #include <optional>
+#include <utility>
 
 namespace portman::agent {
 namespace {
@@ -90,37 +91,70 @@ bool bcrypt_matches(const std::string& password, const std::string& hash) {
   return constant_time_equal(out, hash);
 }
 
-std::optional<std::string> sha256(std::string_view s) {
-  std::array<unsigned char, 32> digest{};
-  if (gnutls_hash_fast(GNUTLS_DIG_SHA256, s.data(), s.size(), digest.data()) < 0)
-    return std::nullopt;
-  return std::string(reinterpret_cast<const char*>(digest.data()), digest.size());
-}
-
 }  // namespace
 
-bool BasicAuth::allows(std::string_view authorization) {
+void BoundedSet::insert(const std::string& key) {
+  if (capacity_ == 0 || !set_.insert(key).second) return;
+  order_.push_back(key);
+  if (order_.size() > capacity_) {
+    set_.erase(order_.front());
+    order_.pop_front();
+  }
+}
+
+BasicAuth::BasicAuth(std::map<std::string, std::string> users) : users_(std::move(users)) {
+  // Without randomness the key stays zero: the digests are still never the password.
+  gnutls_rnd(GNUTLS_RND_KEY, key_.data(), key_.size());
+}
+
+std::string BasicAuth::digest(const std::string& user, const std::string& password) const {
+  std::string text = user + ':' + password;
+  std::array<unsigned char, 32> out{};
+  if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, key_.data(), key_.size(), text.data(), text.size(),
+                       out.data()) < 0)
+    return {};  // empty: never remembered
+  return std::string(reinterpret_cast<const char*>(out.data()), out.size());
+}
+
+BasicAuth::Check BasicAuth::check(std::string_view authorization) {
+  if (users_.empty()) return Check::allowed;
+  auto creds = parse_basic(authorization);
+  if (!creds) return Check::denied;
+  std::string key = digest(creds->user, creds->password);
+  if (key.empty()) return Check::needs_bcrypt;
+  std::lock_guard lock(mu_);
+  if (allowed_.contains(key)) return Check::allowed;
+  if (denied_.contains(key)) return Check::denied;
+  return Check::needs_bcrypt;
+}
+
+bool BasicAuth::verify(std::string_view authorization) {
   if (users_.empty()) return true;
   auto creds = parse_basic(authorization);
   if (!creds) return false;
   auto it = users_.find(creds->user);
-  if (it == users_.end()) {
-    // Same cost as a real user's check, so timing does not tell which users exist.
-    bcrypt_matches(creds->password, users_.begin()->second);
-    return false;
-  }
-  auto key = sha256(creds->user + ':' + creds->password);
-  if (key) {
+  // An unknown user pays the same bcrypt as a known one.
+  bool ok =
+      bcrypt_matches(creds->password, it == users_.end() ? users_.begin()->second : it->second) &&
+      it != users_.end();
+  std::string key = digest(creds->user, creds->password);
+  if (!key.empty()) {
     std::lock_guard lock(mu_);
-    if (verified_.count(*key)) return true;
+    (ok ? allowed_ : denied_).insert(key);
   }
-  // bcrypt outside the lock: concurrent first scrapes verify in parallel.
-  if (!bcrypt_matches(creds->password, it->second)) return false;
-  if (key) {
-    std::lock_guard lock(mu_);
-    verified_.insert(std::move(*key));  // at most one pair per user can ever pass bcrypt
+  return ok;
+}
+
+bool BasicAuth::allows(std::string_view authorization) {
+  switch (check(authorization)) {
+    case Check::allowed:
+      return true;
+    case Check::denied:
+      return false;
+    case Check::needs_bcrypt:
+      break;
   }
-  return true;
+  return verify(authorization);
 }
 
 }  // namespace portman::agent

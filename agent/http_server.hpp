@@ -1,8 +1,12 @@
 // The agent's HTTP(S) server, on libmicrohttpd (with GnuTLS for TLS). It accepts GET and HEAD
-// only (405 otherwise), limits request size, checks basic auth on every path but the open ones,
-// gzips when the client asks, and hands everything else to one handler.
+// only (405 otherwise), limits request size, checks basic auth on every path but the open ones
+// (bcrypt on its own small pool, off the request threads), gzips when the client asks, keeps
+// HTTP/1.1 connections open, and hands everything else to one handler. Slow, idle and greedy
+// clients are bounded: a deadline for each request header, a cap of connections per client, and
+// an over-long URL refused before libmicrohttpd parses it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -10,6 +14,8 @@
 #include <utility>
 #include <vector>
 
+#include "agent/http_auth_pool.hpp"
+#include "agent/http_guard.hpp"
 #include "agent/log.hpp"
 #include "agent/web_config.hpp"
 #include "libportman/result.hpp"
@@ -42,6 +48,15 @@ struct HttpServerOptions {
   std::vector<std::string> open_paths = {"/healthz"};  // served without basic auth
   std::size_t max_request_bytes = 16 * 1024;           // headers and body; more is refused (4xx)
   unsigned threads = 2;
+  // Header deadlines and the per-client connection cap (see http_guard.hpp); busy_at counts per
+  // listen address (each takes 512 connections).
+  GuardLimits guard;
+  // A request line whose URL is longer, or has more query arguments, is refused with 414 before
+  // libmicrohttpd parses it (500 arguments exhaust its per-connection memory and hang it).
+  std::size_t max_url_bytes = 2048;
+  std::size_t max_query_args = 64;
+  // bcrypt checks: threads, and how many may wait (in all, and per client) before shedding.
+  AuthPoolLimits auth_pool;
 };
 
 class HttpServer {

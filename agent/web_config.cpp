@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cmath>
+#include <cstdio>
 #include <cstring>
 #include <memory>
 #include <set>
@@ -231,12 +233,32 @@ Result<WebConfig> read_top(const Reader& r, const YAML::Node& root,
       auto users = read_users(r, kv.second);
       if (!users) return users.error();
       wc.basic_auth_users = std::move(*users);
+      wc.basic_auth_key = true;
     }
   }
   return wc;
 }
 
 }  // namespace
+
+std::vector<std::string> web_config_warnings(const WebConfig& web) {
+  std::vector<std::string> out;
+  if (web.basic_auth_key && web.basic_auth_users.empty())
+    out.push_back(
+        "basic_auth_users is empty: every path is served without a password; add a user or "
+        "remove the key");
+  for (const auto& [user, hash] : web.basic_auth_users) {
+    int cost = (hash[4] - '0') * 10 + (hash[5] - '0');  // checked by is_bcrypt_hash
+    if (cost <= kMaxQuietBcryptCost) continue;
+    // Cost 10 takes about 70 ms on a server core; each step doubles it.
+    char took[32];
+    std::snprintf(took, sizeof took, "%.1f", 0.07 * std::ldexp(1.0, cost - 10));
+    out.push_back("basic_auth_users." + user + ": bcrypt cost " + std::to_string(cost) +
+                  " makes each new password check take about " + took +
+                  " s of CPU; 10 to 12 is enough (htpasswd -nBC 10 " + user + ")");
+  }
+  return out;
+}
 
 Result<WebConfig> parse_web_config(std::string_view yaml, const std::filesystem::path& file) {
   Reader r(file.string());

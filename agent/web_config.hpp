@@ -9,6 +9,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "libportman/result.hpp"
 
@@ -25,7 +26,15 @@ struct TlsConfig {
 struct WebConfig {
   std::optional<TlsConfig> tls;
   std::map<std::string, std::string> basic_auth_users;  // user -> bcrypt hash
+  bool basic_auth_key = false;  // the file has a basic_auth_users key (maybe empty)
 };
+
+// bcrypt costs above this make each first check of a password cost seconds.
+constexpr int kMaxQuietBcryptCost = 12;
+
+// What is valid but probably not what was meant, one message each, for the start-up log: an
+// empty basic_auth_users (which serves everything without a password), a bcrypt cost above 12.
+std::vector<std::string> web_config_warnings(const WebConfig& web);
 
 // Relative cert/key paths are taken relative to the web config file's folder, as exporter-toolkit
 // does.

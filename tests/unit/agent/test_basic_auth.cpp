@@ -111,8 +111,48 @@ TEST_CASE("A repeated verification is served from the cache much faster than bcr
   double second = seconds_of(auth, basic("bob", "hunter2"), ok);
   REQUIRE(ok);
   CHECK(second < first / 5);
-  // A wrong password is never cached: it costs a bcrypt every time.
+  // A wrong password costs a bcrypt the first time, then it is refused from memory too.
   double wrong = seconds_of(auth, basic("bob", "nope"), ok);
   CHECK_FALSE(ok);
   CHECK(wrong > second);
+  double wrong_again = seconds_of(auth, basic("bob", "nope"), ok);
+  CHECK_FALSE(ok);
+  CHECK(wrong_again < wrong / 5);
+}
+
+TEST_CASE("check decides without bcrypt only what it has seen or cannot parse") {
+  BasicAuth auth(kUsers);
+  using Check = BasicAuth::Check;
+  CHECK(auth.check(basic("alice", "s3cret")) == Check::needs_bcrypt);
+  CHECK(auth.check(basic("alice", "wrong")) == Check::needs_bcrypt);
+  CHECK(auth.check(basic("mallory", "x")) == Check::needs_bcrypt);
+  CHECK(auth.check("Bearer abc") == Check::denied);  // malformed: no bcrypt needed
+  CHECK(auth.verify(basic("alice", "s3cret")));
+  CHECK_FALSE(auth.verify(basic("alice", "wrong")));
+  CHECK_FALSE(auth.verify(basic("mallory", "x")));
+  CHECK(auth.check(basic("alice", "s3cret")) == Check::allowed);
+  CHECK(auth.check(basic("alice", "wrong")) == Check::denied);
+  CHECK(auth.check(basic("mallory", "x")) == Check::denied);
+  // Another user with alice's password is another pair.
+  CHECK(auth.check(basic("bob", "s3cret")) == Check::needs_bcrypt);
+  // Disabled auth allows everything without a check.
+  BasicAuth none({});
+  CHECK(none.check("") == Check::allowed);
+}
+
+TEST_CASE("The remembered pairs are bounded and the oldest go first") {
+  BoundedSet set(3);
+  for (const char* k : {"a", "b", "c", "d"}) set.insert(k);
+  CHECK(set.size() == 3);
+  CHECK_FALSE(set.contains("a"));
+  CHECK(set.contains("b"));
+  CHECK(set.contains("d"));
+  set.insert("b");  // already there: no change of order or size
+  set.insert("e");
+  CHECK_FALSE(set.contains("b"));
+  CHECK(set.size() == 3);
+  BasicAuth auth(kUsers);
+  for (int i = 0; i < 20; ++i) auth.verify(basic("alice", "guess" + std::to_string(i)));
+  CHECK(BasicAuth::kDeniedCapacity >= 20);
+  CHECK(auth.check(basic("alice", "guess0")) == BasicAuth::Check::denied);
 }

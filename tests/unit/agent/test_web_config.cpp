@@ -177,3 +177,33 @@ TEST_CASE("A missing web config file is refused naming it") {
   REQUIRE_FALSE(r.ok());
   CHECK(has(r.error().message, "does-not-exist.yml"));
 }
+
+TEST_CASE("An empty basic_auth_users and a bcrypt cost above 12 are warned about") {
+  auto empty = parse_web_config("basic_auth_users:\n", kInline);
+  REQUIRE(empty.ok());
+  CHECK(empty->basic_auth_users.empty());
+  auto w = web_config_warnings(*empty);
+  REQUIRE(w.size() == 1);
+  CHECK(has(w[0], "basic_auth_users is empty: every path is served without a password"));
+  auto braces = parse_web_config("basic_auth_users: {}\n", kInline);
+  REQUIRE(braces.ok());
+  CHECK(web_config_warnings(*braces).size() == 1);
+  // No key at all: plain HTTP without auth, as asked; nothing to warn about.
+  CHECK(web_config_warnings(*parse_web_config("", kInline)).empty());
+
+  // Cost 10 is quiet; 13 and 16 are named with their user and what it costs.
+  std::string hash13 = kAliceHash, hash16 = kAliceHash;
+  hash13.replace(4, 2, "13");
+  hash16.replace(4, 2, "16");
+  auto costly = parse_web_config("basic_auth_users:\n  alice: " + std::string(kAliceHash) +
+                                     "\n  bob: " + hash13 + "\n  carol: " + hash16 + "\n",
+                                 kInline);
+  REQUIRE(costly.ok());
+  auto cw = web_config_warnings(*costly);
+  REQUIRE(cw.size() == 2);
+  CHECK(has(cw[0], "basic_auth_users.bob: bcrypt cost 13"));
+  CHECK(has(cw[0], "about 0.6 s"));
+  CHECK(has(cw[1], "basic_auth_users.carol: bcrypt cost 16"));
+  CHECK(has(cw[1], "about 4.5 s"));
+  CHECK(has(cw[1], "htpasswd -nBC 10 carol"));
+}
