@@ -92,7 +92,7 @@ std::vector<pid_t> pids(const std::vector<Holding>& holders) {
 
 }  // namespace
 
-TEST_CASE("bpf: every holder of a listening socket, one per process, in pid order", "[bpf]") {
+TEST_CASE("bpf: every holder of a listening socket once per process in pid order", "[bpf]") {
   auto bpf = load_or_skip();
   Sock tcp = open_loopback(SOCK_STREAM);
   int dup_fd = ::dup(tcp.fd.get());  // a second fd of this process on the same socket
@@ -161,7 +161,7 @@ TEST_CASE("bpf: a program loaded for another network namespace reports nothing h
   CHECK(found->holders.at(a.inode).empty());
 }
 
-TEST_CASE("bpf: first-only stops at one holder, again on every iteration of the same link",
+TEST_CASE("bpf: first-only stops at one holder again on every iteration of the same link",
           "[bpf]") {
   Sock a = open_loopback(SOCK_STREAM);
   Child c1, c2;

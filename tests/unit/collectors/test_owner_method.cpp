@@ -39,7 +39,7 @@ LiveState one_socket(std::uint64_t inode, std::uint16_t port) {
 
 }  // namespace
 
-TEST_CASE("owners.method: auto by default, and anything but auto bpf procfs is refused") {
+TEST_CASE("owners.method: auto by default and anything but auto bpf procfs is refused") {
   CollectorOptions shared;
   SourceSettings dflt = owners_settings("");
   CHECK(dflt.text("method") == "auto");
@@ -79,7 +79,7 @@ TEST_CASE("owners.method auto on a procfs that is not /proc walks it and says so
   CHECK(state.samples[0].value == 1.0);
 }
 
-TEST_CASE("owners.method procfs walks even where BPF would load, with no fallback to explain") {
+TEST_CASE("owners.method procfs walks even where BPF would load with no fallback to explain") {
   LiveState state = one_socket(1, 22);  // an inode nobody holds: the walk reads all of /proc
   REQUIRE(make_owners_collector(CollectorOptions{}, "procfs")->collect({}, state).ok());
   CHECK(state.owner_source == "procfs");
