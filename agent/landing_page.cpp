@@ -253,8 +253,12 @@ std::string render_landing_page(const Snapshot& snap, const BuildInfo& build,
   h += "</style>\n</head>\n<body>\n<h1>portman agent</h1>\n";
   h += "<p class=\"meta\">version " + html_escape(build.version) + ", revision " +
        html_escape(build.revision) + "; scanned at " + utc_time(snap.taken_at);
-  if (!snap.live.socket_source.empty())
-    h += " (sockets from " + html_escape(snap.live.socket_source) + ")";
+  if (!snap.live.socket_source.empty()) {
+    h += " (sockets from " + html_escape(snap.live.socket_source);
+    if (!snap.live.owner_source.empty())
+      h += ", owners from " + html_escape(snap.live.owner_source);
+    h += ")";
+  }
   h += "</p>\n";
   h += "<nav><a href=\"" + html_escape(telemetry_path) + "\">Metrics</a>" +
        "<a href=\"/api/scan\">Scan (JSON)</a><a href=\"/healthz\">Health</a></nav>\n";

@@ -125,6 +125,13 @@ std::shared_ptr<const Snapshot> ScanService::scan_now() {
 
   for (const auto& r : snap->live.runs)
     if (!r.success) log_.warn("collector failed", {{"collector", r.collector}, {"err", r.error}});
+  // owners.method auto on a kernel or with privileges that refuse BPF: expected, so said once
+  // and only at debug level.
+  if (const std::string& why = snap->live.owner_source_fallback;
+      !why.empty() && why != owner_fallback_logged_) {
+    log_.debug("owners from the /proc walk", {{"why", why}});
+    owner_fallback_logged_ = why;
+  }
   if (log_.enabled(LogLevel::debug))
     log_.debug("scan done", {{"sockets", std::to_string(snap->live.sockets.size())},
                              {"findings", std::to_string(snap->findings.size())}});

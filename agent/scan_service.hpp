@@ -60,6 +60,7 @@ class ScanService {
   double registry_loaded_at_ = 0;
   std::set<SocketId> previous_sockets_;
   bool first_scan_ = true;
+  std::string owner_fallback_logged_;  // why owners come from /proc, once logged
   std::uint64_t listener_changes_ = 0;
 };
 

@@ -15,7 +15,9 @@
 #
 # Environment: PORTMAN (binary; default build-bench/portman, built if missing), NODE_EXPORTER
 # (default /usr/bin/prometheus-node-exporter), HOSTSTATE_SEED (default 42), BENCH_TIME_LIMIT
-# (seconds, default 900: `timeout` stops the run after that, and the run cleans up).
+# (seconds, default 900: `timeout` stops the run after that, and the run cleans up),
+# OWNERS_METHOD (default auto: the BPF iterator where the kernel loads it; procfs: the /proc walk),
+# given to both portman agents as --owners.method.
 #
 # Inside a fresh network namespace (unshare -n, lo up; no traffic leaves it), on the core
 # benchmark's host state (2,000 TCP + 200 UDP sockets over 50 processes, 300 idle processes x 30
@@ -87,7 +89,7 @@ if [[ ${BENCH_IN_NETNS:-} != 1 ]]; then
   ensure_portman
   [[ -n $OUT ]] || OUT=$(mktemp -d /tmp/portman-agent-bench.XXXXXX)
   mkdir -p "$OUT"
-  export PORTMAN NODE_EXPORTER OUT
+  export PORTMAN NODE_EXPORTER OUT OWNERS_METHOD=${OWNERS_METHOD:-auto}
   args=(--scrapes "$SCRAPES" --pause "$PAUSE" --wrk-duration "$WRK_DURATION" --wrk-passes "$WRK_PASSES"
         --cpu-scrapes "$CPU_SCRAPES" --strace-scrapes "$STRACE_SCRAPES" --out "$OUT")
   [[ $PROFILE == 0 ]] && args+=(--no-profile)
@@ -154,10 +156,10 @@ declare -A READY_PATH=([ne]="" [pm2]=healthz [pm0]=healthz)  # not /metrics: no 
 "$NE" --web.listen-address=127.0.0.1:9100 2>"$OUT/ne.stderr" &
 PID_OF[ne]=$!; track $!
 PORTMAN_CONFIG=/dev/null "$PM" agent --web.listen-address 127.0.0.1:9097 --registry "$REG" \
-  --log.level warn 2>"$OUT/pm2.stderr" &
+  --owners.method "$OWNERS_METHOD" --log.level warn 2>"$OUT/pm2.stderr" &
 PID_OF[pm2]=$!; track $!
 PORTMAN_CONFIG=/dev/null "$PM" agent --web.listen-address 127.0.0.1:9098 --registry "$REG" \
-  --scan.min-interval 0s --log.level warn 2>"$OUT/pm0.stderr" &
+  --owners.method "$OWNERS_METHOD" --scan.min-interval 0s --log.level warn 2>"$OUT/pm0.stderr" &
 PID_OF[pm0]=$!; track $!
 for t in "${TARGETS[@]}"; do
   ok=0
@@ -327,6 +329,8 @@ T_END=$(date +%s)
 for t in "${TARGETS[@]}"; do
   kill -0 "${PID_OF[$t]}" 2>/dev/null || log "WARNING: ${NAME_OF[$t]} is gone; see $OUT/$t.stderr"
 done
+# Which owner source the agents ended up with (auto falls back to procfs where BPF is refused).
+OWNER_SOURCE=$(curl -s --max-time 10 "${URL[pm0]}" | sed -n 's/^portman_owner_source_info{source="\([a-z]*\)"} 1$/\1/p' | head -1)
 cleanup
 
 # ---- report -----------------------------------------------------------------------------------
@@ -339,7 +343,8 @@ export OUT CLK_TCK SS_SOCKETS PM_SOCKETS HAVE_STRACE HAVE_PERF LOAD_START LOAD_E
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'); run took $((T_END - T_START)) s; load average $LOAD_START at the start, $LOAD_END at the end"
   echo "- portman binary: \`$PM\` ($("$PM" version 2>/dev/null | head -1)); tree: HEAD $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown), $(git --no-optional-locks -C "$ROOT" status --porcelain --untracked-files=no 2>/dev/null | wc -l) tracked files modified"
   echo "- node_exporter: $("$NE" --version 2>&1 | head -1 | sed 's/^node_exporter, //'), default collectors; $(wrk -v 2>&1 | head -1 | cut -d' ' -f1-2); $(curl --version | head -1 | cut -d' ' -f1-2)"
-  echo "- command: \`bench/agent.sh --scrapes $SCRAPES --pause $PAUSE --wrk-duration $WRK_DURATION --wrk-passes $WRK_PASSES --cpu-scrapes $CPU_SCRAPES --strace-scrapes $STRACE_SCRAPES$([[ $PROFILE == 0 ]] && echo ' --no-profile')\`; raw results in \`$OUT\`"
+  echo "- owners: \`--owners.method $OWNERS_METHOD\`; source used: ${OWNER_SOURCE:-unknown}"
+  echo "- command: \`OWNERS_METHOD=$OWNERS_METHOD bench/agent.sh --scrapes $SCRAPES --pause $PAUSE --wrk-duration $WRK_DURATION --wrk-passes $WRK_PASSES --cpu-scrapes $CPU_SCRAPES --strace-scrapes $STRACE_SCRAPES$([[ $PROFILE == 0 ]] && echo ' --no-profile')\`; raw results in \`$OUT\`"
   echo
   python3 "$HERE/agent_report.py" "$OUT"
 } >"$OUT/results.md"

@@ -123,6 +123,8 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
                 {"sockets", std::move(sockets)},
                 {"findings", std::move(found)},
                 {"verdict", std::string(to_string(verdict))}};
+    out["socket_source"] = live.socket_source;
+    out["owner_source"] = live.owner_source;
     for (const auto& r : live.runs)
       if (!r.success) out["collector_errors"][r.collector] = r.error;
     if (!live.notes.empty()) out["notes"] = live.notes;

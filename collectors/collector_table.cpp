@@ -32,12 +32,10 @@ std::span<const CollectorSpec> collector_table() {
        {},
        {},
        &from_shared<make_netns_collector>},
-      {"owners",
-       true,
-       "processes owning each socket, with user, container and systemd unit",
-       {},
-       {},
-       &from_shared<make_owners_collector>},
+      {"owners", true,
+       "processes owning each socket, with user, container and systemd unit (BPF iterator or "
+       "/proc walk)",
+       owners_options(), owners_metrics(), &make_owners_from_settings},
       {"docker", true, "containers and Swarm services behind published ports (Docker's Engine API)",
        docker_options(), docker_metrics(), &make_docker_collector},
   };

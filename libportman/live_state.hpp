@@ -85,9 +85,11 @@ struct CollectorRun {
 struct LiveState {
   std::vector<ListeningSocket> sockets;
   std::vector<CollectorRun> runs;
-  int processes_unreadable = 0;  // processes whose fds could not be read (permissions)
-  std::string socket_source;     // "netlink" or "procfs": where the sockets came from
-  std::string netns;             // the scanned network namespace, when known
+  int processes_unreadable = 0;       // processes whose fds could not be read (permissions)
+  std::string socket_source;          // "netlink" or "procfs": where the sockets came from
+  std::string owner_source;           // "bpf" or "procfs": how their owners were found; empty: not
+  std::string owner_source_fallback;  // why owners.method auto used procfs, for a debug log
+  std::string netns;                  // the scanned network namespace, when known
   // The kernel's ip_local_port_range (in the scanned network namespace): unbound UDP clients
   // get their ports from it. Unset when it could not be read.
   std::optional<std::pair<std::uint16_t, std::uint16_t>> ephemeral_ports;

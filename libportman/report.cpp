@@ -134,6 +134,7 @@ std::string scan_report_text(const Registry& registry, const LiveState& live,
   for (const auto& n : live.notes) w.value(n);
   w.end_array();
   w.field("socket_source", live.socket_source)
+      .field("owner_source", live.owner_source)
       .field("sockets_owner_unknown", count(sum.sockets_owner_unknown))
       .field("processes_unreadable", static_cast<std::int64_t>(sum.processes_unreadable))
       .end_object();

@@ -85,6 +85,20 @@ TEST_CASE("the landing page is a whole HTML5 page with the links", "[landing]") 
   CHECK_THAT(other, Catch::Contains("href=\"/m&quot;etrics\""));
 }
 
+TEST_CASE("the landing page says where the sockets and their owners came from", "[landing]") {
+  Snapshot snap = snapshot("{}", {sock("0.0.0.0", 3000, "node", 1)});
+  snap.live.socket_source = "netlink";
+  snap.live.owner_source = "bpf";
+  CHECK_THAT(render_landing_page(snap, kBuild, "/metrics"),
+             Catch::Contains("(sockets from netlink, owners from bpf)"));
+  snap.live.owner_source = "procfs";
+  CHECK_THAT(render_landing_page(snap, kBuild, "/metrics"),
+             Catch::Contains("(sockets from netlink, owners from procfs)"));
+  snap.live.owner_source.clear();  // the owners collector is off
+  CHECK_THAT(render_landing_page(snap, kBuild, "/metrics"),
+             Catch::Contains("(sockets from netlink)"));
+}
+
 TEST_CASE("names from the registry and from processes are escaped, never raw", "[landing]") {
   Snapshot snap = snapshot(
       R"({"3000": {"service": "<script>alert(1)</script>", "status": "active",

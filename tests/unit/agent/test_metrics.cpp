@@ -25,6 +25,7 @@
 #include "agent/metric_catalog.hpp"
 #include "agent/metrics.hpp"
 #include "collectors/docker_collector.hpp"
+#include "collectors/owners.hpp"
 #include "libportman/allocation.hpp"
 
 using namespace portman;
@@ -96,7 +97,9 @@ Snapshot realistic_snapshot(Config config = default_config()) {
   live.runs = {{"sockets", true, 0.5, ""}, {"owners", false, 0.25, "permission denied"}};
   live.processes_unreadable = 3;
   live.socket_source = "netlink";
-  live.samples.push_back({&kDockerUpMetric, {}, 1});  // what a source reports about itself
+  live.owner_source = "bpf";
+  live.samples.push_back({&kOwnerSourceInfoMetric, {"bpf"}, 1});  // what sources report
+  live.samples.push_back({&kDockerUpMetric, {}, 1});              // about themselves
   snap.findings = compare(*snap.registry, snap.live, *snap.config);
   // The inventory sources' series, written by their rows: one Dokploy service publishing 8080.
   dokploy::Service shop;

@@ -42,6 +42,7 @@ struct Scan {
                     sock("::", 9100, {}, 4)};
     live.sockets[3].owner_unknown = "permission denied reading /proc/4242/fd";
     live.socket_source = "netlink";
+    live.owner_source = "bpf";
     live.runs.push_back({"sockets", true, 0.01, ""});
     findings = compare(reg, live, default_config());
   }
@@ -138,6 +139,7 @@ TEST_CASE("scan_report findings and summary counts match the comparison", "[repo
   CHECK(sum["down"] == 1);
   CHECK(sum["findings"] == 3);
   CHECK(j["socket_source"] == "netlink");
+  CHECK(j["owner_source"] == "bpf");
 }
 
 TEST_CASE("scan_report counts the sockets whose owner is unknown, unreadable processes apart",

@@ -1,0 +1,90 @@
+/* The few kernel types owners.bpf.c reads, declared by hand with preserve_access_index: the
+ * kernel relocates each field access against its own BTF when the program loads (CO-RE), so
+ * the object does not depend on the build machine's kernel and no vmlinux.h is generated.
+ * Only the fields read are declared; a field inside an anonymous union or struct of the kernel
+ * can be declared flat, since relocation matches fields by name. */
+#ifndef PORTMAN_OWNERS_CORE_H
+#define PORTMAN_OWNERS_CORE_H
+
+typedef signed char __s8;
+typedef unsigned char __u8;
+typedef short __s16;
+typedef unsigned short __u16;
+typedef int __s32;
+typedef unsigned int __u32;
+typedef long long __s64;
+typedef unsigned long long __u64;
+typedef __u16 __be16;
+typedef __u32 __be32;
+typedef __u32 __wsum;
+
+#define PAI __attribute__((preserve_access_index))
+
+struct seq_file;
+struct pid_namespace;
+
+struct ns_common {
+  unsigned int inum;
+} PAI;
+
+struct net {
+  struct ns_common ns;
+} PAI;
+
+struct sock_common {
+  __u16 skc_num;
+  unsigned short skc_family;
+  volatile unsigned char skc_state;
+  struct {
+    struct net* net;
+  } skc_net;
+} PAI;
+
+struct sock {
+  struct sock_common __sk_common;
+  __u16 sk_protocol;
+} PAI;
+
+struct socket {
+  struct sock* sk;
+} PAI;
+
+struct upid {
+  int nr;
+  struct pid_namespace* ns;
+} PAI;
+
+struct pid {
+  unsigned int level;
+  struct upid numbers[1];
+} PAI;
+
+struct task_struct {
+  struct task_struct* group_leader;
+  struct pid* thread_pid;
+} PAI;
+
+struct inode {
+  unsigned long i_ino;
+} PAI;
+
+struct file {
+  struct inode* f_inode;
+} PAI;
+
+struct bpf_iter_meta {
+  struct seq_file* seq;
+  __u64 session_id;
+  __u64 seq_num;
+} PAI;
+
+struct bpf_iter__task_file {
+  struct bpf_iter_meta* meta;
+  struct task_struct* task;
+  __u32 fd;
+  struct file* file;
+} PAI;
+
+#undef PAI
+
+#endif

@@ -1,0 +1,35 @@
+/* See owners_loader.h. owners.lskel.h is generated at build time by bpftool gen skeleton -L. */
+#include "owners_loader.h"
+
+#include <errno.h>
+
+#include "collectors/bpf/owners.lskel.h"
+
+int portman_owners_open(const struct portman_owners_filter* filter, struct portman_owners** out) {
+  *out = NULL;
+  struct portman_owners* skel = portman_owners__open();
+  if (!skel) return -ENOMEM;
+  skel->rodata->target_netns = filter->netns;
+  skel->rodata->target_port = filter->port;
+  skel->rodata->first_only = filter->first_only;
+  int err = portman_owners__load(skel);
+  if (!err) err = portman_owners__attach(skel);
+  if (err) {
+    portman_owners__destroy(skel);
+    return err < 0 ? err : -EINVAL;
+  }
+  *out = skel;
+  return 0;
+}
+
+int portman_owners_link(const struct portman_owners* skel) {
+  return skel->links.portman_owners_fd;
+}
+
+void portman_owners_reset(struct portman_owners* skel) {
+  skel->bss->emitted = 0;
+}
+
+void portman_owners_close(struct portman_owners* skel) {
+  portman_owners__destroy(skel);
+}

@@ -1,0 +1,153 @@
+// The BPF owner source: loads the light skeleton once, then each find() creates an iterator
+// from the same link and reads its fixed-size records.
+#include "collectors/owner_bpf.hpp"
+
+#include <charconv>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#if PORTMAN_HAVE_BPF
+#include <linux/bpf.h>
+#include <linux/capability.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <system_error>
+
+#include "collectors/bpf/owner_record.h"
+#include "collectors/bpf/owners_loader.h"
+#include "libportman/unique_fd.hpp"
+#endif
+
+namespace portman {
+
+std::optional<std::uint32_t> netns_inode(std::string_view link) {
+  constexpr std::string_view prefix = "net:[";
+  if (!link.starts_with(prefix) || !link.ends_with(']')) return std::nullopt;
+  std::string_view digits = link.substr(prefix.size(), link.size() - prefix.size() - 1);
+  std::uint32_t n = 0;
+  auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+  if (ec != std::errc{} || end != digits.data() + digits.size() || digits.empty())
+    return std::nullopt;
+  return n;
+}
+
+#if PORTMAN_HAVE_BPF
+
+namespace {
+
+std::string errno_text(int err) {
+  return std::system_category().message(err);
+}
+
+// Whether this process has the capabilities the program needs. The kernel refuses without
+// them, but not always with EPERM: CAP_BPF without CAP_PERFMON gives EINVAL.
+bool privileged_for_bpf() {
+  __user_cap_header_struct header{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct data[_LINUX_CAPABILITY_U32S_3] = {};
+  if (::syscall(SYS_capget, &header, data) != 0) return true;  // cannot tell: blame the kernel
+  auto has = [&](int cap) { return (data[cap / 32].effective >> (cap % 32)) & 1U; };
+  return has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
+}
+
+// Why the kernel refused the program, with what would make it load.
+std::string load_error(int err) {
+  std::string why = "cannot load the BPF owners iterator: " + errno_text(err);
+  if (!privileged_for_bpf()) return why + " (needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)";
+  if (err == EPERM || err == EACCES) return why + " (kernel lockdown, or a security module)";
+  return why + " (needs Linux 5.17 or later with BTF, /sys/kernel/btf/vmlinux)";
+}
+
+class LoadedBpfOwnerSource final : public BpfOwnerSource {
+ public:
+  LoadedBpfOwnerSource(portman_owners* skel, BpfOwnerFilter filter)
+      : skel_(skel), filter_(filter) {}
+  ~LoadedBpfOwnerSource() override { portman_owners_close(skel_); }
+  LoadedBpfOwnerSource(const LoadedBpfOwnerSource&) = delete;
+  LoadedBpfOwnerSource& operator=(const LoadedBpfOwnerSource&) = delete;
+
+  const BpfOwnerFilter& filter() const override { return filter_; }
+
+  Result<OwnerFindings> find(const OwnerQuery& query) override {
+    OwnerFindings out;
+    if (query.inodes.empty()) return out;
+    for (std::uint64_t inode : query.inodes) out.holders.try_emplace(inode);
+    // .bss outlives an iteration of the link: the first-only flag must start clear each time.
+    portman_owners_reset(skel_);
+    union bpf_attr attr;
+    std::memset(&attr, 0, sizeof attr);
+    attr.iter_create.link_fd = static_cast<__u32>(portman_owners_link(skel_));
+    UniqueFd iter(static_cast<int>(::syscall(__NR_bpf, BPF_ITER_CREATE, &attr, sizeof attr)));
+    if (!iter)
+      return make_error(ErrorKind::io,
+                        "cannot start the BPF owners iterator: " + errno_text(errno));
+    // A first-only read asks for one record: the kernel stops iterating once it has it.
+    const std::size_t want = filter_.first_only ? 1 : records_.size();
+    for (;;) {
+      ssize_t n = ::read(iter.get(), records_.data(), want * sizeof(portman_owner_record));
+      if (n < 0 && errno == EINTR) continue;
+      if (n < 0)
+        return make_error(ErrorKind::io,
+                          "cannot read the BPF owners iterator: " + errno_text(errno));
+      std::size_t count = static_cast<std::size_t>(n) / sizeof(portman_owner_record);
+      for (std::size_t i = 0; i < count; ++i) {
+        const portman_owner_record& r = records_[i];
+        auto it = out.holders.find(r.inode);
+        if (it == out.holders.end()) continue;  // a socket the sockets collector did not list
+        it->second.push_back({static_cast<pid_t>(r.pid), static_cast<int>(r.fd)});
+      }
+      if (n == 0 || filter_.first_only) break;
+    }
+    // One holder per process, by its lowest fd, in pid order: what the /proc walk reports.
+    for (auto& [inode, holders] : out.holders) {
+      std::sort(holders.begin(), holders.end(), [](const Holding& a, const Holding& b) {
+        return a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd;
+      });
+      holders.erase(std::unique(holders.begin(), holders.end(),
+                                [](const Holding& a, const Holding& b) { return a.pid == b.pid; }),
+                    holders.end());
+    }
+    return out;
+  }
+
+ private:
+  portman_owners* skel_;
+  BpfOwnerFilter filter_;
+  std::vector<portman_owner_record> records_ = std::vector<portman_owner_record>(512);
+};
+
+}  // namespace
+
+bool bpf_owner_source_built() {
+  return true;
+}
+
+Result<std::unique_ptr<BpfOwnerSource>> load_bpf_owner_source(const BpfOwnerFilter& filter) {
+  portman_owners_filter f{};
+  f.netns = filter.netns;
+  f.port = filter.port;
+  f.first_only = filter.first_only ? 1 : 0;
+  portman_owners* skel = nullptr;
+  if (int err = portman_owners_open(&f, &skel); err != 0)
+    return make_error(ErrorKind::io, load_error(-err));
+  return std::unique_ptr<BpfOwnerSource>(std::make_unique<LoadedBpfOwnerSource>(skel, filter));
+}
+
+#else
+
+bool bpf_owner_source_built() {
+  return false;
+}
+
+Result<std::unique_ptr<BpfOwnerSource>> load_bpf_owner_source(const BpfOwnerFilter&) {
+  return make_error(ErrorKind::io,
+                    "this portman was built without the BPF owners iterator (clang, bpftool or "
+                    "libbpf-dev were missing at build time)");
+}
+
+#endif
+
+}  // namespace portman

@@ -1,0 +1,49 @@
+// Where the owners collector learns which processes hold which sockets: the /proc walk
+// (owner_walk.cpp) or the BPF iterator (owner_bpf.cpp), chosen at run time by owners.method.
+// Both answer the same question the same way; the collector reads each holder's details (comm,
+// cmdline, user, container) from procfs afterwards, whichever source found it.
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "libportman/result.hpp"
+
+namespace portman {
+
+// A process holding a socket, and the fd it holds it by: enough to verify it later with one
+// readlink instead of looking again.
+struct Holding {
+  pid_t pid = 0;
+  int fd = -1;
+  bool operator<(const Holding& o) const { return pid < o.pid; }
+  bool operator==(const Holding&) const = default;
+};
+
+struct OwnerQuery {
+  std::vector<std::uint64_t> inodes;  // the sockets to attribute, each once
+  std::vector<std::string> netns;     // their network namespaces ("net:[N]"); empty: unknown
+  std::optional<std::uint16_t> port;  // set when every one of them is on this port
+};
+
+struct OwnerFindings {
+  // Socket inode -> its holders in pid order, one per process (the lowest fd of a dup'ed
+  // socket). A socket nobody holds (or only processes that could not be read) has none.
+  std::unordered_map<std::uint64_t, std::vector<Holding>> holders;
+  int unreadable = 0;  // processes whose fds could not be read
+};
+
+class OwnerSource {
+ public:
+  virtual ~OwnerSource() = default;
+  virtual std::string_view name() const = 0;  // "procfs" or "bpf", as scan --json says
+  virtual Result<OwnerFindings> find(const OwnerQuery& query) = 0;
+};
+
+}  // namespace portman
