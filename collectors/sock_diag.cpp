@@ -34,6 +34,9 @@ Error sys_error(const char* what, int err) {
   return make_error(ErrorKind::io, std::string("sock_diag: ") + what + ": " + std::strerror(err));
 }
 
+// The largest errno the kernel reports (MAX_ERRNO in linux/err.h).
+constexpr int kMaxErrno = 4095;
+
 // memcpy instead of a cast: the bytes may not be aligned for T.
 template <class T>
 T load(std::span<const std::byte> bytes) {
@@ -118,6 +121,9 @@ Status parse_sock_diag(std::span<const std::byte> datagram, Protocol proto,
         if (payload.size() < sizeof(int)) return invalid("truncated NLMSG_ERROR" + where());
         const int err = load<int>(payload);
         if (err == 0) break;  // an acknowledgement, not an error
+        // The kernel sends -errno; INT_MIN cannot even be negated.
+        if (err < -kMaxErrno || err > kMaxErrno)
+          return invalid("NLMSG_ERROR errno " + std::to_string(err) + where());
         progress.nl_errno = err < 0 ? -err : err;
         return sys_error("kernel refused the dump", progress.nl_errno);
       }
@@ -126,6 +132,7 @@ Status parse_sock_diag(std::span<const std::byte> datagram, Protocol proto,
         // The kernel reports an error that ended the dump early in NLMSG_DONE's payload.
         if (payload.size() >= sizeof(int)) {
           const int err = load<int>(payload);
+          if (err < -kMaxErrno) return invalid("NLMSG_DONE errno " + std::to_string(err) + where());
           if (err < 0) {
             progress.nl_errno = -err;
             return sys_error("dump ended with an error", -err);

@@ -617,6 +617,13 @@ std::optional<std::chrono::system_clock::time_point> parse_timestamp(std::string
       return std::nullopt;
     t = timegm(&tm) - (sign == '+' ? 1 : -1) * (hh * 3600 + mm * 60);
   }
+  // system_clock counts nanoseconds in 64 bits (the years 1678 to 2262): a time outside would
+  // overflow (undefined behaviour). Such a timestamp is no time we know.
+  constexpr std::time_t kLimit =
+      std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::duration::max())
+          .count() -
+      1;
+  if (t < -kLimit || t > kLimit) return std::nullopt;
   return std::chrono::system_clock::from_time_t(t);
 }
 

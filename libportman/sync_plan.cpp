@@ -231,7 +231,8 @@ Plan plan_sync(const Registry& registry, const dokploy::Inventory& inventory, co
     for (const Wanted& w : list) all_identities.insert(w.identity);
     auto platform =
         std::find_if(std::begin(dokploy::kPlatformPorts), std::end(dokploy::kPlatformPorts),
-                     [&](const dokploy::PlatformPort& pp) { return pp.key == key; });
+                     // An init-capture: clang before 16 cannot capture a structured binding.
+                     [&k = key](const dokploy::PlatformPort& pp) { return pp.key == k; });
     if (platform != std::end(dokploy::kPlatformPorts)) {
       for (const Wanted& w : list)
         plan.conflicts.push_back(

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <csignal>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <sstream>
@@ -14,6 +15,27 @@
 
 namespace itest {
 namespace fs = std::filesystem;
+
+namespace {
+
+// A sanitizer build (PORTMAN_SANITIZE) instruments the children too: they get the test's own
+// *SAN_OPTIONS, and a report in their stderr fails the test, whatever their exit code says (an
+// ASan exit code 1 would look like an expected usage error).
+void add_sanitizer_options(std::map<std::string, std::string>& vars) {
+  for (const char* name : {"ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS", "TSAN_OPTIONS"})
+    if (const char* v = std::getenv(name)) vars.emplace(name, v);
+}
+
+}  // namespace
+
+std::string sanitizer_report(const std::string& text) {
+  for (const char* tool :
+       {"AddressSanitizer", "LeakSanitizer", "UndefinedBehaviorSanitizer", "ThreadSanitizer"}) {
+    auto at = text.find(std::string("SUMMARY: ") + tool);
+    if (at != std::string::npos) return text.substr(at, text.find('\n', at) - at);
+  }
+  return {};
+}
 
 std::string read_file(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);
@@ -53,8 +75,12 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
     ::dup2(o, 1);
     ::dup2(e, 2);
     if (options.uid && (::setgid(*options.uid) != 0 || ::setuid(*options.uid) != 0)) ::_exit(126);
-    std::vector<std::string> env = {"PATH=/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C"};
-    for (const auto& [k, v] : options.env) env.push_back(k + "=" + v);
+    std::map<std::string, std::string> vars = options.env;  // the test's values win
+    vars.emplace("PATH", "/usr/sbin:/usr/bin:/sbin:/bin");
+    vars.emplace("LANG", "C");
+    add_sanitizer_options(vars);
+    std::vector<std::string> env;
+    for (const auto& [k, v] : vars) env.push_back(k + "=" + v);
     std::vector<char*> args, envp;
     for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
     for (const auto& v : env) envp.push_back(const_cast<char*>(v.c_str()));
@@ -69,6 +95,8 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
   r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
   r.out = read_file(out);
   r.err = read_file(err);
+  if (auto report = sanitizer_report(r.err); !report.empty())
+    throw std::runtime_error(argv[0] + ": " + report + "\n" + r.err);
   return r;
 }
 
@@ -162,6 +190,7 @@ Agent::Agent(const std::vector<std::string>& args, const RunOptions& options) {
     std::map<std::string, std::string> vars = {{"PATH", "/usr/sbin:/usr/bin:/sbin:/bin"},
                                                {"PORTMAN_CONFIG", "/dev/null"}};
     for (const auto& [k, v] : options.env) vars[k] = v;  // the test's values win
+    add_sanitizer_options(vars);
     std::vector<std::string> env;
     for (const auto& [k, v] : vars) env.push_back(k + "=" + v);
     std::vector<char*> a, envp;
@@ -196,6 +225,15 @@ std::string Agent::log() const {
 }
 
 std::pair<int, double> Agent::stop() {
+  auto result = stop_quietly();
+  if (auto report = sanitizer_report(log()); !report.empty() && !reported_) {
+    reported_ = true;
+    throw std::runtime_error("the agent: " + report + "\n" + log());
+  }
+  return result;
+}
+
+std::pair<int, double> Agent::stop_quietly() {
   if (pid_ <= 0) return {-1, 0};
   auto start = std::chrono::steady_clock::now();
   ::kill(pid_, SIGTERM);
@@ -207,7 +245,12 @@ std::pair<int, double> Agent::stop() {
 }
 
 Agent::~Agent() {
-  stop();
+  stop_quietly();
+  // A destructor cannot throw: a sanitizer report not seen by stop() ends the test here.
+  if (auto report = sanitizer_report(log()); !report.empty() && !reported_) {
+    std::fprintf(stderr, "the agent: %s\n%s\n", report.c_str(), log().c_str());
+    std::abort();
+  }
   std::error_code ec;
   fs::remove_all(tmp_dir_, ec);
 }

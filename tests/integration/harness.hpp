@@ -28,7 +28,11 @@ struct RunOptions {
   std::optional<std::string> portman = std::nullopt;
 };
 
-// Runs a program to completion, capturing stdout and stderr.
+// The summary line of a sanitizer report (ASan, LSan, UBSan, TSan) in a child's stderr, or "".
+std::string sanitizer_report(const std::string& text);
+
+// Runs a program to completion, capturing stdout and stderr. Throws when the program's stderr
+// holds a sanitizer report (sanitizer builds: the child inherits the test's *SAN_OPTIONS).
 RunResult run(const std::vector<std::string>& argv, const RunOptions& options = {});
 
 // Runs portman with a scratch-free default: no colour, PORTMAN_CONFIG=/dev/null (defaults).
@@ -50,7 +54,8 @@ class Listener {
 };
 
 // A running `portman agent`, started with the given arguments on 127.0.0.1:0; stopped with
-// SIGTERM when destroyed.
+// SIGTERM when destroyed. A sanitizer report in its stderr makes stop() throw (or the destructor
+// abort).
 class Agent {
  public:
   explicit Agent(const std::vector<std::string>& args, const RunOptions& options = {});
@@ -65,7 +70,9 @@ class Agent {
   std::string log() const;  // stderr so far
 
  private:
+  std::pair<int, double> stop_quietly();
   pid_t pid_ = -1;
+  bool reported_ = false;  // a sanitizer report was already thrown by stop()
   int port_ = 0;
   std::filesystem::path log_path_;
   std::string tmp_dir_;

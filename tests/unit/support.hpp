@@ -25,6 +25,14 @@ inline std::string slurp(const std::string& path) {
   return text.str();
 }
 
+// A sanitizer build (PORTMAN_SANITIZE) runs several times slower, unoptimised: the time limits
+// of tests that prove an algorithm is not quadratic stretch with it.
+#ifdef PORTMAN_SANITIZED
+inline constexpr double kTimeScale = 5;
+#else
+inline constexpr double kTimeScale = 1;
+#endif
+
 // Wall-clock seconds that f() takes.
 template <class F>
 double seconds(F&& f) {

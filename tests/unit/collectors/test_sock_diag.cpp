@@ -10,6 +10,7 @@
 #include <algorithm>
 #include <catch2/catch.hpp>
 #include <cerrno>
+#include <climits>
 #include <cstring>
 #include <filesystem>
 #include <optional>
@@ -290,6 +291,34 @@ TEST_CASE("sock_diag: NLMSG_ERROR is an io error with the kernel's errno") {
     const auto q = parse(b);
     REQUIRE_FALSE(q.status.ok());
     CHECK(q.status.error().kind == ErrorKind::invalid_data);
+  }
+}
+
+// Found by fuzz/fuzz_sock_diag: -INT_MIN overflowed (undefined behaviour) while taking the errno.
+TEST_CASE("sock_diag: an errno out of the kernel's range is malformed, not negated") {
+  for (const Bytes& datagram : {error_message(INT_MIN), error_message(INT_MAX),
+                                done_message(INT_MIN), done_message(-4096)}) {
+    const auto p = parse(datagram);
+    REQUIRE_FALSE(p.status.ok());
+    CHECK(p.status.error().kind == ErrorKind::invalid_data);
+    CHECK(p.status.error().message.find("errno") != std::string::npos);
+    CHECK(p.progress.nl_errno == 0);
+  }
+  SECTION("the fuzzer's input as it was found") {
+    const unsigned char found[] = {0x24, 0, 0, 0, 0x02, 0, 0, 0xba, 0xf5, 0, 0, 0, 0x05, 0,    0,
+                                   0,    0, 0, 0, 0x80, 0, 0, 0,    0,    0, 0, 0, 0,    0,    0,
+                                   0,    0, 0, 0, 0,    0, 0, 0,    0,    0, 0, 0, 0xff, 0xff, 0xff,
+                                   0xf9, 0, 0, 0, 0,    0, 0, 0,    0};
+    Bytes b(sizeof found);
+    std::memcpy(b.data(), found, sizeof found);
+    const auto p = parse(b);
+    REQUIRE_FALSE(p.status.ok());
+    CHECK(p.status.error().kind == ErrorKind::invalid_data);
+  }
+  SECTION("the largest errno is still the kernel's") {
+    const auto p = parse(error_message(-4095));
+    CHECK(p.progress.nl_errno == 4095);
+    CHECK(p.status.error().kind == ErrorKind::io);
   }
 }
 
