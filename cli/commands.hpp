@@ -24,6 +24,13 @@ void add_validate_command(CLI::App& app, Action& action);
 void add_version_command(CLI::App& app, Action& action);
 void add_agent_command(CLI::App& app, Action& action);
 void add_sync_command(CLI::App& app, Action& action);
+
+// What a command that needs neither the config nor the registry runs: the exit code. These work
+// even where portman.yml is broken (a completion script, the man page).
+using Direct = std::function<int()>;
+void add_completion_command(CLI::App& app, Direct& direct);
+// Hidden: the man page portman(1), in roff, made at build time for the package.
+void add_man_command(CLI::App& app, Direct& direct);
 // --collector.NAME, --no-collector.NAME and --SECTION.KEY for every source of the tables.
 void add_source_flags(CLI::App& app, SourceFlags& flags);
 

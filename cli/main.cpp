@@ -82,6 +82,9 @@ int main(int argc, char** argv) {
   add_version_command(app, action);
   add_agent_command(app, action);
   add_sync_command(app, action);
+  Direct direct;
+  add_completion_command(app, direct);
+  add_man_command(app, direct);
 
   try {
     app.parse(argc, argv);
@@ -110,6 +113,7 @@ int main(int argc, char** argv) {
     return 2;
   }
 
+  if (direct) return direct();
   auto ctx = make_context(global);
   if (!ctx) {
     std::cerr << "portman: error: " << ctx.error().message << "\n";
