@@ -68,7 +68,7 @@ set(CPACK_PACKAGE_DESCRIPTION
     "portman keeps a registry of which service owns which port, scans the sockets\n"
     "that really listen with the process, user, container and systemd unit that\n"
     "hold them, and reports what disagrees. The agent exports the same checks to\n"
-    "Prometheus; alert rules and a Grafana dashboard are included.")
+    "Prometheus, with alert rules and a Grafana dashboard.")
 string(JOIN "" CPACK_PACKAGE_DESCRIPTION ${CPACK_PACKAGE_DESCRIPTION})
 set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # portman_VERSION_ARCH.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
@@ -83,6 +83,8 @@ set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PORTMAN_PACKAGING_DIR}/debian/prerm ${PORTMAN_PACKAGING_DIR}/debian/postrm)
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION ON)
 set(CPACK_STRIP_FILES ON)
-set(CPACK_PACKAGE_DIRECTORY ${CMAKE_BINARY_DIR})
-set(CPACK_OUTPUT_FILE_PREFIX ${CMAKE_BINARY_DIR})
 include(CPack)
+
+if(PORTMAN_BUILD_TESTS)
+  include(${CMAKE_CURRENT_LIST_DIR}/package_tests.cmake)
+endif()
