@@ -25,3 +25,9 @@ set_tests_properties(packaging/build packaging/contents packaging/depends packag
                      packaging/systemd_verify packaging/man_render packaging/man_covers_cli
                      packaging/completion
                      PROPERTIES LABELS packaging SKIP_RETURN_CODE 77)
+# The unit's capabilities are enough for the agent's owner sources (needs root, as CI runs).
+add_test(NAME packaging/unit_capabilities
+         COMMAND ${PACKAGE_TESTS}/check_unit_capabilities.sh
+                 ${CMAKE_CURRENT_LIST_DIR}/systemd/portman.service $<TARGET_FILE:portman>
+                 $<TARGET_FILE:test_listener>)
+set_tests_properties(packaging/unit_capabilities PROPERTIES LABELS packaging SKIP_RETURN_CODE 77)
