@@ -30,7 +30,8 @@ unshare --net bash -euo pipefail -c '
   lpid=$!
   for _ in $(seq 100); do grep -q ready "$tmp/ready" && break; sleep 0.05; done
   grep -q ready "$tmp/ready" || { echo "test_listener did not start"; exit 1; }
-  export PORTMAN_CONFIG=/dev/null PORT_REGISTRY_PATH=$tmp/none.json
+  # A registry path every user may look up (and find missing): not in the private $tmp.
+  export PORTMAN_CONFIG=/dev/null PORT_REGISTRY_PATH=/nonexistent/port_registry.json
   scan() {  # scan METHOD CAPS: "PID USER" of port 18765 as user 65534 holding CAPS
     local caps=$2
     setpriv --reuid=65534 --regid=65534 --clear-groups ${caps:+--inh-caps=$caps --ambient-caps=$caps} \
