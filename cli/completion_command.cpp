@@ -152,7 +152,8 @@ void add_completion_command(CLI::App& app, Direct& direct) {
       "  source <(portman completion bash)                  # this shell\n"
       "  portman completion bash > ~/.local/share/bash-completion/completions/portman");
   const CLI::App* root = &app;
-  cmd->callback([root, &direct] {
+  // The callback owns `shell`: CLI11 writes the parsed value into it after this function returns.
+  cmd->callback([root, &direct, shell] {
     direct = [root] {
       std::cout << bash_script(*root);
       return 0;
