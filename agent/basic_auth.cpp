@@ -112,7 +112,7 @@ std::string BasicAuth::digest(const std::string& user, const std::string& passwo
   std::array<unsigned char, 32> out{};
   if (!libs_) return {};
   if (libs_->gnutls.hmac_fast(GNUTLS_MAC_SHA256, key_.data(), key_.size(), text.data(), text.size(),
-                       out.data()) < 0)
+                              out.data()) < 0)
     return {};  // empty: never remembered
   return std::string(reinterpret_cast<const char*>(out.data()), out.size());
 }
@@ -135,9 +135,10 @@ bool BasicAuth::verify(std::string_view authorization) {
   if (!creds) return false;
   auto it = users_.find(creds->user);
   // An unknown user pays the same bcrypt as a known one.
-  bool ok =
-      libs_ && bcrypt_matches(libs_->crypt, creds->password, it == users_.end() ? users_.begin()->second : it->second) &&
-      it != users_.end();
+  bool ok = libs_ &&
+            bcrypt_matches(libs_->crypt, creds->password,
+                           it == users_.end() ? users_.begin()->second : it->second) &&
+            it != users_.end();
   std::string key = digest(creds->user, creds->password);
   if (!key.empty()) {
     std::lock_guard lock(mu_);

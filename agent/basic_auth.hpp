@@ -54,7 +54,7 @@ class BasicAuth {
 
   std::map<std::string, std::string> users_;
   const AgentLibraries* libs_ = nullptr;  // GnuTLS and libcrypt (agent_libraries.hpp)
-  std::array<unsigned char, 32> key_{};  // HMAC key, random per process
+  std::array<unsigned char, 32> key_{};   // HMAC key, random per process
   std::mutex mu_;
   BoundedSet allowed_{kAllowedCapacity};
   BoundedSet denied_{kDeniedCapacity};

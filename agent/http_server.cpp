@@ -165,7 +165,7 @@ class MhdServer final : public HttpServer {
   void watch();
   void resume_delayed(bool all);
 
-  const MhdApi& mhd_;           // libmicrohttpd, loaded for the process's life
+  const MhdApi& mhd_;          // libmicrohttpd, loaded for the process's life
   HttpServerOptions options_;  // holds the PEM strings MHD reads
   HttpHandler handler_;
   Logger& log_;
@@ -254,7 +254,8 @@ void* MhdServer::on_url(void* cls, const char* url, MHD_Connection* conn) {
 // (plain HTTP; on TLS the connection is only dropped), and the socket is shut down, which
 // makes MHD drop the connection at once.
 void MhdServer::refuse_url_now(MHD_Connection* conn) {
-  const MHD_ConnectionInfo* info = mhd_.get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  const MHD_ConnectionInfo* info =
+      mhd_.get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
   if (info == nullptr) return;
   int fd = info->connect_fd;
   if (!options_.web.tls) {
@@ -338,7 +339,7 @@ Status MhdServer::listen(const std::string& text) {
   opts.push_back({MHD_OPTION_END, 0, nullptr});
 
   MHD_Daemon* d = mhd_.start_daemon(flags, 0, nullptr, nullptr, &MhdServer::on_request, this,
-                                   MHD_OPTION_ARRAY, opts.data(), MHD_OPTION_END);
+                                    MHD_OPTION_ARRAY, opts.data(), MHD_OPTION_END);
   if (d == nullptr) {
     std::lock_guard lock(mhd_error_mu_);
     return make_error(ErrorKind::io,
@@ -488,8 +489,8 @@ std::optional<HttpResponse> MhdServer::authorize(MHD_Connection* conn, const Htt
   };
   st.ticket = ticket;
   auto admit = pool_.submit(
-      client_key(addr ? addr->client_addr : nullptr), [this, conn] { mhd_.suspend_connection(conn); },
-      std::move(job));
+      client_key(addr ? addr->client_addr : nullptr),
+      [this, conn] { mhd_.suspend_connection(conn); }, std::move(job));
   if (admit == AuthPool::Admit::queued) {
     suspended = true;
     return std::nullopt;
@@ -550,8 +551,8 @@ MHD_Result MhdServer::send(MHD_Connection* conn, const HttpRequest& req, HttpRes
   // scrape. For HEAD, MHD sends the Content-Length of this body but not the body itself.
   auto* hold = new Body(body);
   ResponsePtr r(mhd_.create_response(
-      body->size(), const_cast<char*>(body->data()), [](void* p) { delete static_cast<Body*>(p); },
-      hold),
+                    body->size(), const_cast<char*>(body->data()),
+                    [](void* p) { delete static_cast<Body*>(p); }, hold),
                 DestroyResponse{&mhd_});
   if (!r) {
     delete hold;
@@ -576,8 +577,8 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options,
   auto libraries = agent_libraries();
   if (!libraries) return libraries.error();
   std::vector<std::string> addresses = options.listen_addresses;
-  auto server = std::make_unique<MhdServer>((*libraries)->mhd, std::move(options),
-                                            std::move(handler), log);
+  auto server =
+      std::make_unique<MhdServer>((*libraries)->mhd, std::move(options), std::move(handler), log);
   for (const auto& a : addresses)
     if (auto st = server->listen(a); !st) return st.error();  // started daemons stop here
   return std::unique_ptr<HttpServer>(std::move(server));

@@ -40,8 +40,8 @@ Result<const CurlApi*> curl_api() {
     auto api = load_curl_api();
     if (!api) return api.error();
     if (CURLcode rc = api->global_init(CURL_GLOBAL_DEFAULT); rc != CURLE_OK)
-      return make_error(ErrorKind::io, std::string("cannot initialise libcurl: ") +
-                                           api->easy_strerror(rc));
+      return make_error(ErrorKind::io,
+                        std::string("cannot initialise libcurl: ") + api->easy_strerror(rc));
     return new CurlApi(std::move(*api));
   }();
   return loaded;

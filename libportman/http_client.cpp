@@ -137,7 +137,7 @@ std::vector<Result<HttpResponse>> http_get_all(std::span<const HttpRequest> requ
     return out;
   }
   api.multi_setopt(multi.get(), CURLMOPT_MAX_TOTAL_CONNECTIONS,
-                    static_cast<long>(std::max(1, parallel)));
+                   static_cast<long>(std::max(1, parallel)));
   std::vector<std::unique_ptr<Transfer>> transfers(requests.size());
   std::size_t next = 0, running_count = 0;
   auto start_more = [&] {
