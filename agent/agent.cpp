@@ -13,6 +13,7 @@
 #include <sstream>
 #include <tuple>
 
+#include "agent/agent_libraries.hpp"
 #include "agent/http_server.hpp"
 #include "agent/inventory_poller.hpp"
 #include "agent/landing_page.hpp"
@@ -196,6 +197,8 @@ Result<UniqueFd> block_signals() {
 }  // namespace
 
 Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Config config) {
+  // libmicrohttpd, GnuTLS, libcrypt and zlib: a missing one stops the agent here, in one line.
+  if (auto libraries = agent_libraries(); !libraries) return libraries.error();
   Logger log(settings.log_level, settings.log_format);
   // Two malloc arenas are enough for two server threads; more only keep freed renders resident.
   ::mallopt(M_ARENA_MAX, 2);

@@ -1,14 +1,12 @@
 #include "agent/basic_auth.hpp"
 
-#include <crypt.h>
-#include <gnutls/crypto.h>
-#include <gnutls/gnutls.h>
-
 #include <array>
 #include <cstring>
 #include <memory>
 #include <optional>
 #include <utility>
+
+#include "agent/agent_libraries.hpp"
 
 namespace portman::agent {
 namespace {
@@ -84,9 +82,9 @@ bool constant_time_equal(std::string_view a, std::string_view b) {
 }
 
 // One bcrypt: the phrase hashed with the setting (salt and cost) taken from `hash`.
-bool bcrypt_matches(const std::string& password, const std::string& hash) {
+bool bcrypt_matches(const CryptApi& crypt, const std::string& password, const std::string& hash) {
   auto data = std::make_unique<crypt_data>();  // ~32 KiB: too big for a thread's stack
-  const char* out = crypt_r(password.c_str(), hash.c_str(), data.get());
+  const char* out = crypt.crypt_hash(password.c_str(), hash.c_str(), data.get());
   if (out == nullptr || out[0] == '*') return false;  // "*0"/"*1": libxcrypt's failure tokens
   return constant_time_equal(out, hash);
 }
@@ -104,14 +102,17 @@ void BoundedSet::insert(const std::string& key) {
 
 BasicAuth::BasicAuth(std::map<std::string, std::string> users) : users_(std::move(users)) {
   // Without randomness the key stays zero: the digests are still never the password.
-  gnutls_rnd(GNUTLS_RND_KEY, key_.data(), key_.size());
+  // Without the libraries (the agent checks them at start) every check is denied, never allowed.
+  if (auto libraries = agent_libraries()) libs_ = *libraries;
+  if (libs_) libs_->gnutls.rnd(GNUTLS_RND_KEY, key_.data(), key_.size());
 }
 
 std::string BasicAuth::digest(const std::string& user, const std::string& password) const {
   std::string text = user + ':' + password;
   std::array<unsigned char, 32> out{};
-  if (gnutls_hmac_fast(GNUTLS_MAC_SHA256, key_.data(), key_.size(), text.data(), text.size(),
-                       out.data()) < 0)
+  if (!libs_) return {};
+  if (libs_->gnutls.hmac_fast(GNUTLS_MAC_SHA256, key_.data(), key_.size(), text.data(), text.size(),
+                              out.data()) < 0)
     return {};  // empty: never remembered
   return std::string(reinterpret_cast<const char*>(out.data()), out.size());
 }
@@ -134,9 +135,10 @@ bool BasicAuth::verify(std::string_view authorization) {
   if (!creds) return false;
   auto it = users_.find(creds->user);
   // An unknown user pays the same bcrypt as a known one.
-  bool ok =
-      bcrypt_matches(creds->password, it == users_.end() ? users_.begin()->second : it->second) &&
-      it != users_.end();
+  bool ok = libs_ &&
+            bcrypt_matches(libs_->crypt, creds->password,
+                           it == users_.end() ? users_.begin()->second : it->second) &&
+            it != users_.end();
   std::string key = digest(creds->user, creds->password);
   if (!key.empty()) {
     std::lock_guard lock(mu_);

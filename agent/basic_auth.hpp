@@ -16,6 +16,8 @@
 
 namespace portman::agent {
 
+struct AgentLibraries;
+
 // A set that forgets its oldest entry beyond `capacity`.
 class BoundedSet {
  public:
@@ -51,7 +53,8 @@ class BasicAuth {
   std::string digest(const std::string& user, const std::string& password) const;
 
   std::map<std::string, std::string> users_;
-  std::array<unsigned char, 32> key_{};  // HMAC key, random per process
+  const AgentLibraries* libs_ = nullptr;  // GnuTLS and libcrypt (agent_libraries.hpp)
+  std::array<unsigned char, 32> key_{};   // HMAC key, random per process
   std::mutex mu_;
   BoundedSet allowed_{kAllowedCapacity};
   BoundedSet denied_{kDeniedCapacity};

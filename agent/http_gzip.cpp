@@ -1,10 +1,10 @@
 #include "agent/http_gzip.hpp"
 
-#include <zlib.h>
-
 #include <algorithm>
 #include <charconv>
 #include <climits>
+
+#include "agent/agent_libraries.hpp"
 
 namespace portman::agent {
 namespace {
@@ -42,20 +42,22 @@ double quality(std::string_view params) {
 // Owns a z_stream set up for gzip; deflateEnd on every path.
 class Deflater {
  public:
-  Deflater() {
+  explicit Deflater(const ZlibApi& zlib) : zlib_(zlib) {
     // 15 + 16: gzip wrapper. Level 1: scrapes are latency-bound and the text format compresses
-    // well even at the fastest level.
-    ok_ = deflateInit2(&zs_, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+    // well even at the fastest level. (What zlib's deflateInit2 macro expands to.)
+    ok_ = zlib_.deflate_init2(&zs_, Z_BEST_SPEED, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY,
+                              ZLIB_VERSION, static_cast<int>(sizeof(z_stream))) == Z_OK;
   }
   Deflater(const Deflater&) = delete;
   Deflater& operator=(const Deflater&) = delete;
   ~Deflater() {
-    if (ok_) deflateEnd(&zs_);
+    if (ok_) zlib_.deflate_end(&zs_);
   }
   bool ok() const { return ok_; }
   z_stream* get() { return &zs_; }
 
  private:
+  const ZlibApi& zlib_;
   z_stream zs_{};
   bool ok_ = false;
 };
@@ -82,15 +84,18 @@ bool accepts_gzip(std::string_view header) {
 
 std::optional<std::string> gzip_compress(std::string_view data) {
   if (data.size() > UINT_MAX / 2) return std::nullopt;  // zlib counts in uInt
-  Deflater d;
+  auto libraries = agent_libraries();
+  if (!libraries) return std::nullopt;
+  const ZlibApi& zlib = (*libraries)->zlib;
+  Deflater d(zlib);
   if (!d.ok()) return std::nullopt;
   z_stream* zs = d.get();
-  std::string out(deflateBound(zs, static_cast<uLong>(data.size())), '\0');
+  std::string out(zlib.deflate_bound(zs, static_cast<uLong>(data.size())), '\0');
   zs->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));  // zlib only reads it
   zs->avail_in = static_cast<uInt>(data.size());
   zs->next_out = reinterpret_cast<Bytef*>(out.data());
   zs->avail_out = static_cast<uInt>(out.size());
-  if (deflate(zs, Z_FINISH) != Z_STREAM_END) return std::nullopt;
+  if (zlib.deflate_run(zs, Z_FINISH) != Z_STREAM_END) return std::nullopt;
   out.resize(zs->total_out);
   return out;
 }

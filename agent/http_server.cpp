@@ -1,6 +1,5 @@
 #include "agent/http_server.hpp"
 
-#include <microhttpd.h>
 #include <sys/socket.h>
 
 #include <algorithm>
@@ -15,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "agent/agent_libraries.hpp"
 #include "agent/basic_auth.hpp"
 #include "agent/http_gzip.hpp"
 #include "agent/http_listen.hpp"
@@ -36,12 +36,14 @@ constexpr auto kShedDelay = std::chrono::seconds(1);
 constexpr std::size_t kMaxDelayed = 2048;  // beyond, shed requests are answered at once
 
 struct StopDaemon {
-  void operator()(MHD_Daemon* d) const { MHD_stop_daemon(d); }
+  const MhdApi* mhd = nullptr;
+  void operator()(MHD_Daemon* d) const { mhd->stop_daemon(d); }
 };
 using DaemonPtr = std::unique_ptr<MHD_Daemon, StopDaemon>;
 
 struct DestroyResponse {
-  void operator()(MHD_Response* r) const { MHD_destroy_response(r); }
+  const MhdApi* mhd = nullptr;
+  void operator()(MHD_Response* r) const { mhd->destroy_response(r); }
 };
 using ResponsePtr = std::unique_ptr<MHD_Response, DestroyResponse>;
 
@@ -109,8 +111,9 @@ GuardLimits guard_limits(const HttpServerOptions& o) {
 
 class MhdServer final : public HttpServer {
  public:
-  MhdServer(HttpServerOptions options, HttpHandler handler, Logger& log)
-      : options_(std::move(options)),
+  MhdServer(const MhdApi& mhd, HttpServerOptions options, HttpHandler handler, Logger& log)
+      : mhd_(mhd),
+        options_(std::move(options)),
         handler_(std::move(handler)),
         log_(log),
         auth_(options_.web.basic_auth_users),
@@ -162,6 +165,7 @@ class MhdServer final : public HttpServer {
   void watch();
   void resume_delayed(bool all);
 
+  const MhdApi& mhd_;          // libmicrohttpd, loaded for the process's life
   HttpServerOptions options_;  // holds the PEM strings MHD reads
   HttpHandler handler_;
   Logger& log_;
@@ -228,7 +232,7 @@ void MhdServer::resume_delayed(bool all) {
     for (auto it = keep; it != delayed_.end(); ++it) due.push_back(it->conn);
     delayed_.erase(keep, delayed_.end());
   }
-  for (MHD_Connection* c : due) MHD_resume_connection(c);
+  for (MHD_Connection* c : due) mhd_.resume_connection(c);
 }
 
 void* MhdServer::on_url(void* cls, const char* url, MHD_Connection* conn) {
@@ -250,7 +254,8 @@ void* MhdServer::on_url(void* cls, const char* url, MHD_Connection* conn) {
 // (plain HTTP; on TLS the connection is only dropped), and the socket is shut down, which
 // makes MHD drop the connection at once.
 void MhdServer::refuse_url_now(MHD_Connection* conn) {
-  const MHD_ConnectionInfo* info = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  const MHD_ConnectionInfo* info =
+      mhd_.get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
   if (info == nullptr) return;
   int fd = info->connect_fd;
   if (!options_.web.tls) {
@@ -281,9 +286,10 @@ void MhdServer::on_connection(void* cls, MHD_Connection* conn, void**,
     self->guard_.closed(conn);
     return;
   }
-  const MHD_ConnectionInfo* fd = MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
+  const MHD_ConnectionInfo* fd =
+      self->mhd_.get_connection_info(conn, MHD_CONNECTION_INFO_CONNECTION_FD);
   const MHD_ConnectionInfo* addr =
-      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+      self->mhd_.get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   if (fd == nullptr) return;
   try {
     std::string client = client_key(addr ? addr->client_addr : nullptr);
@@ -302,7 +308,7 @@ Status MhdServer::listen(const std::string& text) {
   if (!listener) return listener.error();
 
   unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_ERROR_LOG | MHD_ALLOW_SUSPEND_RESUME;
-  flags |= MHD_is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
+  flags |= mhd_.is_feature_supported(MHD_FEATURE_EPOLL) == MHD_YES ? MHD_USE_EPOLL : MHD_USE_POLL;
   // MHD's pool holds the request line and headers; our own check in refuse() enforces the exact
   // max_request_bytes (431/413), this only stops a client from making MHD allocate more. Beyond
   // the pool MHD 0.9.75 answers by itself: 431 for headers, 414 for an over-long request line.
@@ -332,8 +338,8 @@ Status MhdServer::listen(const std::string& text) {
   }
   opts.push_back({MHD_OPTION_END, 0, nullptr});
 
-  MHD_Daemon* d = MHD_start_daemon(flags, 0, nullptr, nullptr, &MhdServer::on_request, this,
-                                   MHD_OPTION_ARRAY, opts.data(), MHD_OPTION_END);
+  MHD_Daemon* d = mhd_.start_daemon(flags, 0, nullptr, nullptr, &MhdServer::on_request, this,
+                                    MHD_OPTION_ARRAY, opts.data(), MHD_OPTION_END);
   if (d == nullptr) {
     std::lock_guard lock(mhd_error_mu_);
     return make_error(ErrorKind::io,
@@ -341,7 +347,7 @@ Status MhdServer::listen(const std::string& text) {
                           (last_mhd_error_.empty() ? "libmicrohttpd failed" : last_mhd_error_));
   }
   listener->fd.release();  // MHD_stop_daemon closes it
-  daemons_.emplace_back(d);
+  daemons_.emplace_back(d, StopDaemon{&mhd_});
   ports_.push_back(listener->port);
   return {};
 }
@@ -411,7 +417,7 @@ std::optional<HttpResponse> MhdServer::refuse(MHD_Connection* conn, const HttpRe
   // Header names with blanks ("Host : x", "Transfer-Encoding : chunked") are request smuggling
   // tricks: a proxy in front may read them differently.
   bool blank_name = false;
-  MHD_get_connection_values(
+  mhd_.get_connection_values(
       conn, MHD_HEADER_KIND,
       [](void* cls, MHD_ValueKind, const char* key, const char*) -> MHD_Result {
         if (key && std::strpbrk(key, " \t")) *static_cast<bool*>(cls) = true;
@@ -420,15 +426,15 @@ std::optional<HttpResponse> MhdServer::refuse(MHD_Connection* conn, const HttpRe
       &blank_name);
   if (blank_name) return plain(400, "bad request: blank in a header name\n");
   if (version && std::strcmp(version, "HTTP/1.1") == 0 &&
-      MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Host") == nullptr)
+      mhd_.lookup_connection_value(conn, MHD_HEADER_KIND, "Host") == nullptr)
     return plain(400, "bad request: HTTP/1.1 without Host\n");
   std::size_t size = request_bytes(conn, req.path);
   if (size > options_.max_request_bytes) return plain(431, "request header fields too large\n");
   // GET and HEAD take no body here; one is refused, not read, so that no two parsers can
   // disagree on where the next request starts.
-  if (MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding"))
+  if (mhd_.lookup_connection_value(conn, MHD_HEADER_KIND, "Transfer-Encoding"))
     return plain(413, "request bodies are not accepted\n");
-  if (const char* cl = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length"))
+  if (const char* cl = mhd_.lookup_connection_value(conn, MHD_HEADER_KIND, "Content-Length"))
     if (std::strtoull(cl, nullptr, 10) > 0) return plain(413, "request body too large\n");
   return std::nullopt;
 }
@@ -462,7 +468,7 @@ std::optional<HttpResponse> MhdServer::authorize(MHD_Connection* conn, const Htt
         return retry_later(503, "server stopping\n");
     }
   }
-  const char* authz = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
+  const char* authz = mhd_.lookup_connection_value(conn, MHD_HEADER_KIND, "Authorization");
   if (authz == nullptr) return unauthorized();
   switch (auth_.check(authz)) {
     case BasicAuth::Check::allowed:
@@ -473,18 +479,18 @@ std::optional<HttpResponse> MhdServer::authorize(MHD_Connection* conn, const Htt
       break;
   }
   const MHD_ConnectionInfo* addr =
-      MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+      mhd_.get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
   auto ticket = std::make_shared<AuthTicket>();
   AuthPool::Job job = [this, ticket, conn, header = std::string(authz)](bool run) {
     ticket->state = !run                   ? AuthTicket::cancelled
                     : auth_.verify(header) ? AuthTicket::allowed
                                            : AuthTicket::denied;
-    MHD_resume_connection(conn);
+    mhd_.resume_connection(conn);
   };
   st.ticket = ticket;
   auto admit = pool_.submit(
-      client_key(addr ? addr->client_addr : nullptr), [conn] { MHD_suspend_connection(conn); },
-      std::move(job));
+      client_key(addr ? addr->client_addr : nullptr),
+      [this, conn] { mhd_.suspend_connection(conn); }, std::move(job));
   if (admit == AuthPool::Admit::queued) {
     suspended = true;
     return std::nullopt;
@@ -496,7 +502,7 @@ std::optional<HttpResponse> MhdServer::authorize(MHD_Connection* conn, const Htt
     std::lock_guard lock(delay_mu_);
     if (delayed_.size() < kMaxDelayed) {
       // Suspended before it is listed: the watchdog can only resume a suspended connection.
-      MHD_suspend_connection(conn);
+      mhd_.suspend_connection(conn);
       delayed_.push_back({conn, ConnectionGuard::Clock::now() + kShedDelay});
       suspended = true;
       return std::nullopt;
@@ -513,8 +519,8 @@ std::size_t MhdServer::request_bytes(MHD_Connection* conn, std::string_view url)
     *sum += (key ? std::strlen(key) : 0) + (value ? std::strlen(value) : 0) + 4;
     return MHD_YES;
   };
-  MHD_get_connection_values(conn, MHD_HEADER_KIND, add, &total);
-  MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add, &total);
+  mhd_.get_connection_values(conn, MHD_HEADER_KIND, add, &total);
+  mhd_.get_connection_values(conn, MHD_GET_ARGUMENT_KIND, add, &total);
   return total;
 }
 
@@ -526,7 +532,7 @@ MHD_Result MhdServer::send(MHD_Connection* conn, const HttpRequest& req, HttpRes
                                : std::make_shared<const std::string>(std::move(resp.body));
   if (!encoded && body->size() >= kGzipMinBytes) {
     resp.headers.emplace_back("Vary", "Accept-Encoding");
-    const char* ae = MHD_lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
+    const char* ae = mhd_.lookup_connection_value(conn, MHD_HEADER_KIND, "Accept-Encoding");
     if (ae && accepts_gzip(ae)) {
       // Also for HEAD: its headers (Content-Length) must be those GET would send.
       Body gz;
@@ -544,19 +550,20 @@ MHD_Result MhdServer::send(MHD_Connection* conn, const HttpRequest& req, HttpRes
   // MHD sends from the shared body and drops our reference when done: no copy of a large
   // scrape. For HEAD, MHD sends the Content-Length of this body but not the body itself.
   auto* hold = new Body(body);
-  ResponsePtr r(MHD_create_response_from_buffer_with_free_callback_cls(
-      body->size(), const_cast<char*>(body->data()), [](void* p) { delete static_cast<Body*>(p); },
-      hold));
+  ResponsePtr r(mhd_.create_response(
+                    body->size(), const_cast<char*>(body->data()),
+                    [](void* p) { delete static_cast<Body*>(p); }, hold),
+                DestroyResponse{&mhd_});
   if (!r) {
     delete hold;
     log_.error("cannot create an HTTP response", {{"path", req.path}});
     return MHD_NO;
   }
-  MHD_add_response_header(r.get(), MHD_HTTP_HEADER_CONTENT_TYPE, resp.content_type.c_str());
+  mhd_.add_response_header(r.get(), MHD_HTTP_HEADER_CONTENT_TYPE, resp.content_type.c_str());
   for (const auto& [name, value] : resp.headers)
-    if (MHD_add_response_header(r.get(), name.c_str(), value.c_str()) != MHD_YES)
+    if (mhd_.add_response_header(r.get(), name.c_str(), value.c_str()) != MHD_YES)
       log_.error("invalid response header dropped", {{"path", req.path}, {"header", name}});
-  return MHD_queue_response(conn, static_cast<unsigned>(resp.status), r.get());
+  return mhd_.queue_response(conn, static_cast<unsigned>(resp.status), r.get());
 }
 
 }  // namespace
@@ -567,8 +574,11 @@ Result<std::unique_ptr<HttpServer>> HttpServer::start(HttpServerOptions options,
     return make_error(ErrorKind::bad_input, "no listen address given");
   if (!handler) return make_error(ErrorKind::bad_input, "no HTTP handler given");
   for (const auto& w : web_config_warnings(options.web)) log.warn(w);
+  auto libraries = agent_libraries();
+  if (!libraries) return libraries.error();
   std::vector<std::string> addresses = options.listen_addresses;
-  auto server = std::make_unique<MhdServer>(std::move(options), std::move(handler), log);
+  auto server =
+      std::make_unique<MhdServer>((*libraries)->mhd, std::move(options), std::move(handler), log);
   for (const auto& a : addresses)
     if (auto st = server->listen(a); !st) return st.error();  // started daemons stop here
   return std::unique_ptr<HttpServer>(std::move(server));

@@ -1,7 +1,6 @@
 #include "agent/web_config.hpp"
 
 #include <fcntl.h>
-#include <gnutls/gnutls.h>
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
@@ -14,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "agent/agent_libraries.hpp"
 #include "libportman/unique_fd.hpp"
 #include "libportman/whole_file.hpp"
 #include "libportman/yaml_load.hpp"
@@ -93,8 +93,9 @@ class Reader {
 };
 
 struct CredentialsFree {
+  const GnutlsApi* gnutls = nullptr;
   void operator()(gnutls_certificate_credentials_t c) const {
-    gnutls_certificate_free_credentials(c);
+    gnutls->certificate_free_credentials(c);
   }
 };
 using Credentials =
@@ -109,14 +110,17 @@ gnutls_datum_t datum(const std::string& s) {
 // Loads the pair the way the server will, so a bad PEM or a key of another certificate is
 // refused at start instead of on the first handshake.
 Status check_key_pair(const std::string& cert_pem, const std::string& key_pem) {
+  auto libraries = agent_libraries();
+  if (!libraries) return libraries.error();
+  const GnutlsApi& gnutls = (*libraries)->gnutls;
   gnutls_certificate_credentials_t raw = nullptr;
-  if (int rc = gnutls_certificate_allocate_credentials(&raw); rc < 0)
-    return make_error(ErrorKind::io, gnutls_strerror(rc));
-  Credentials creds(raw);
+  if (int rc = gnutls.certificate_allocate_credentials(&raw); rc < 0)
+    return make_error(ErrorKind::io, gnutls.strerror(rc));
+  Credentials creds(raw, {&gnutls});
   gnutls_datum_t cert = datum(cert_pem), key = datum(key_pem);
-  if (int rc = gnutls_certificate_set_x509_key_mem(creds.get(), &cert, &key, GNUTLS_X509_FMT_PEM);
+  if (int rc = gnutls.certificate_set_x509_key_mem(creds.get(), &cert, &key, GNUTLS_X509_FMT_PEM);
       rc < 0)
-    return make_error(ErrorKind::invalid_data, gnutls_strerror(rc));
+    return make_error(ErrorKind::invalid_data, gnutls.strerror(rc));
   return {};
 }
 

@@ -17,7 +17,9 @@
 #   --no-strace   skip the syscall counts and the perf profile of the main case
 #
 # Environment: PORTMAN (binary; default build-bench/portman, built if missing), HOSTSTATE_SEED,
-# SWEEP_50K=0 to leave out the 50,000-socket case of the sweep.
+# SWEEP_50K=0 to leave out the 50,000-socket case of the sweep, PORTMAN_BEFORE=another portman
+# binary (e.g. a build of the previous commit) timed in the same passes of the main case, for a
+# before/after table.
 #
 # Everything runs in a fresh network namespace (unshare -n, lo up), so that no other listener
 # of the machine is in the sockets' view; /proc still shows every process of the host, as on a
@@ -65,7 +67,11 @@ if [[ ${BENCH_IN_NETNS:-} != 1 ]]; then
   ensure_portman
   [[ -n $OUT ]] || OUT=$(mktemp -d /tmp/portman-bench.XXXXXX)
   mkdir -p "$OUT"
-  export PORTMAN OUT
+  [[ -z ${PORTMAN_BEFORE:-} || -x ${PORTMAN_BEFORE:-} ]] || {
+    echo "run.sh: PORTMAN_BEFORE=$PORTMAN_BEFORE is not an executable" >&2
+    exit 2
+  }
+  export PORTMAN OUT PORTMAN_BEFORE
   args=(--runs "$RUNS" --sweep-runs "$SWEEP_RUNS" --out "$OUT")
   [[ $MODE == main ]] && args+=(--quick)
   [[ $MODE == sweep ]] && args+=(--sweep)
@@ -248,6 +254,7 @@ count_fd_dirs() { grep -Ec '"(/proc/)?[0-9]+/fd/?"' "$1" || true; }
 count_total() { awk '$NF == "total" { print $4 }' "$1"; }
 
 machine() {
+  echo "- load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
   echo "- machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.1f GiB", $2/1048576}' /proc/meminfo) RAM, kernel $(uname -r)"
   echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo "- portman: $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo unknown) ($("$PM" version 2>/dev/null | head -1)); ss: $(ss -V 2>&1 | head -1)"
@@ -267,7 +274,16 @@ main_case() {
   sanity main
   AUTO_SOURCE=$(jq -r '.owner_source' "$OUT/main.scan.json")
   log "timing ($RUNS runs per command)"
-  measure main "$RUNS" \
+  local before=()
+  if [[ -n ${PORTMAN_BEFORE:-} ]]; then
+    local B=$PORTMAN_BEFORE
+    before=("before: portman version=$B version"
+      "before: portman scan=$B --registry $REG scan --json"
+      "before: portman check mid=$B --registry $REG check $PORT_MID --json"
+      "before: portman scan procfs=$B --registry $REG --owners.method procfs scan --json"
+      "before: portman check mid procfs=$B --registry $REG --owners.method procfs check $PORT_MID --json")
+  fi
+  measure main "$RUNS" "${before[@]}" \
     "portman scan=$PM --registry $REG scan --json" \
     "portman check mid=$PM --registry $REG check $PORT_MID --json" \
     "portman check last=$PM --registry $REG check $PORT_LAST --json" \
@@ -319,6 +335,7 @@ main_case() {
   start=$(median main "portman version")
   echo "| for comparison: \`portman version\` (process start: loading its shared libraries) | $start | $(spread main "portman version") | $(ratio "$start" "$ss") | – |"
   echo
+  [[ -n ${PORTMAN_BEFORE:-} ]] && before_after
   if [[ $HAVE_HYPERFINE == 1 ]]; then
     echo "CPU per run (hyperfine means, ms): $(python3 - "$OUT/main.times.json" <<'EOF'
 import json, sys
@@ -354,6 +371,44 @@ EOF
   fi
   stop_state
   order_sensitivity
+}
+
+# PORTMAN_BEFORE against PORTMAN, timed in the same passes as everything else of the main case.
+before_after() {
+  local ss noown
+  ss=$(median main ss)
+  noown=$(median main "ss no owners")
+  echo "### Before / after (same run)"
+  echo
+  echo "before: \`$PORTMAN_BEFORE\` ($("$PORTMAN_BEFORE" version 2>/dev/null | head -1)); after: \`$PM\`."
+  echo
+  echo "| command | before ms | after ms | after / before | before / ss -Htlunp | after / ss -Htlunp | after / ss -Htlun |"
+  echo "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"
+  local label b a
+  for label in "portman version" "portman scan" "portman check mid" "portman scan procfs" "portman check mid procfs"; do
+    b=$(median main "before: $label")
+    a=$(median main "$label")
+    echo "| $label | $b | $a | $(ratio "$a" "$b") | $(ratio "$b" "$ss") | $(ratio "$a" "$ss") | $(ratio "$a" "$noown") |"
+  done
+  echo "| \`ss -Htlunp\` | $ss | | | | | |"
+  echo "| \`ss -Htlun\` | $noown | | | | | |"
+  echo
+  if [[ $HAVE_HYPERFINE == 1 ]]; then
+    echo "CPU per run, user + sys (hyperfine means, ms): $(python3 - "$OUT/main.times.json" <<'EOF2'
+import json, sys
+t = json.load(open(sys.argv[1]))
+def cpu(l):
+    u, s = t[l + ":user"], t[l + ":system"]
+    return (sum(u) / len(u) + sum(s) / len(s)) * 1000
+parts = []
+for l in ("portman version", "portman scan", "portman check mid", "portman scan procfs"):
+    parts.append(f"{l} {cpu('before: ' + l):.1f} → {cpu(l):.1f}")
+parts.append(f"ss -Htlunp {cpu('ss'):.1f}, ss -Htlun {cpu('ss no owners'):.1f}")
+print("; ".join(parts) + ".")
+EOF2
+)"
+    echo
+  fi
 }
 
 # Where the time goes: perf (cpu-clock samples, no hardware counters needed) over 20 runs.
@@ -488,6 +543,7 @@ EOF
   echo
   [[ $MODE == sweep ]] || main_case
   [[ $MODE == main ]] || sweep
+  echo "Load average at the end: $(cut -d' ' -f1-3 /proc/loadavg)."
 } >"$OUT/results.md"  # not a pipeline: the state and its cleanup stay in this shell
 stop_state
 cat "$OUT/results.md"
