@@ -21,6 +21,7 @@
 #include "agent/render_cache.hpp"
 #include "agent/scan_service.hpp"
 #include "agent/web_config.hpp"
+#include "libportman/accounts.hpp"
 #include "libportman/duration.hpp"
 #include "libportman/registry_file.hpp"
 #include "libportman/report.hpp"
@@ -57,6 +58,7 @@ Result<AgentSettings> resolve_agent_settings(const AgentFlags& flags, const Agen
   if (!format) return format.error();
   s.log_format = *format;
   s.procfs = flags.procfs.value_or(config.procfs);
+  s.rootfs = flags.rootfs.value_or(config.rootfs);
   return s;
 }
 
@@ -215,6 +217,9 @@ Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Co
 
   CollectorOptions collectors;
   collectors.procfs = settings.procfs;
+  auto accounts = Accounts::from_rootfs(settings.rootfs);
+  if (!accounts) return accounts.error();
+  collectors.accounts = std::move(*accounts);
   auto scanner = make_scanner(collectors, settings.sources);
   if (!scanner) return scanner.error();
   ScanService scans(std::move(*scanner), settings.sources, settings.scan_min_interval,

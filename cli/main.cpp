@@ -64,6 +64,9 @@ int main(int argc, char** argv) {
   app.add_flag("--no-color", global.no_color,
                "No colour (also when NO_COLOR is set or not a terminal)");
   app.add_option("--path.procfs", global.procfs, "procfs mount point (default /proc)");
+  app.add_option("--path.rootfs", global.rootfs,
+                 "Root of the host whose etc/passwd names users, e.g. /host in a container "
+                 "(default /: this system's)");
   add_source_flags(app, global.sources);
   app.failure_message(one_line_failure);
   app.footer(

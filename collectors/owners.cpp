@@ -56,16 +56,18 @@ namespace {
 
 const MetricSpec* const kMetrics[] = {&kOwnerSourceInfoMetric};
 
-// uid -> name, looked up once per uid and run.
+// uid -> name, looked up once per uid and run, in this system's databases or --path.rootfs's.
 class UserNames {
  public:
+  explicit UserNames(const Accounts& accounts) : accounts_(accounts) {}
   const std::string& name(uid_t uid) {
     auto [it, inserted] = names_.try_emplace(uid);
-    if (inserted) it->second = user_name(uid).value_or(std::to_string(uid));
+    if (inserted) it->second = accounts_.user(uid).value_or(std::to_string(uid));
     return it->second;
   }
 
  private:
+  const Accounts& accounts_;
   std::unordered_map<uid_t, std::string> names_;
 };
 
@@ -142,7 +144,8 @@ class OwnersCollector final : public Collector {
   OwnersCollector(CollectorOptions options, std::string method)
       : options_(std::move(options)),
         method_(std::move(method)),
-        walk_(make_walk_owner_source(options_.procfs)) {}
+        walk_(make_walk_owner_source(options_.procfs)),
+        users_(options_.accounts) {}
 
   // Owners found by earlier runs are kept. With the /proc walk, a cached holder is verified with
   // one readlink of its fd, and /proc is walked only for sockets that are new, or whose holders
