@@ -59,7 +59,13 @@ const MetricSpec* const kMetrics[] = {&kOwnerSourceInfoMetric};
 // uid -> name, looked up once per uid and run, in this system's databases or --path.rootfs's.
 class UserNames {
  public:
-  explicit UserNames(const Accounts& accounts) : accounts_(accounts) {}
+  explicit UserNames(Accounts& accounts) : accounts_(accounts) {}
+  // Forgets the names looked up so far when the rootfs's files changed; true then.
+  bool refresh() {
+    if (!accounts_.refresh()) return false;
+    names_.clear();
+    return true;
+  }
   const std::string& name(uid_t uid) {
     auto [it, inserted] = names_.try_emplace(uid);
     if (inserted) it->second = accounts_.user(uid).value_or(std::to_string(uid));
@@ -67,7 +73,7 @@ class UserNames {
   }
 
  private:
-  const Accounts& accounts_;
+  Accounts& accounts_;
   std::unordered_map<uid_t, std::string> names_;
 };
 
@@ -153,6 +159,7 @@ class OwnersCollector final : public Collector {
   // kRecheckUnknown. The BPF iterator costs less than those checks: it is asked every run.
   Status collect(const ScanScope& scope, LiveState& state) override {
     if (!scope.owners) return {};
+    if (users_.refresh()) details_.clear();  // their user names may have changed
     auto in_scope = [&](const ListeningSocket& s) { return !scope.only || s.key() == *scope.only; };
     auto source = pick_source(scope, state);
     if (!source) return source.error();

@@ -2,6 +2,7 @@
 
 #include <grp.h>
 #include <pwd.h>
+#include <sys/stat.h>
 
 #include <cerrno>
 #include <charconv>
@@ -88,8 +89,28 @@ Accounts Accounts::from_text(std::string_view passwd, std::string_view group) {
   return a;
 }
 
+Accounts::Stamp Accounts::stamp(const std::filesystem::path& file) {
+  struct stat st {};
+  if (::stat(file.c_str(), &st) != 0) return {};
+  return {static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1000000000 + st.st_mtim.tv_nsec,
+          static_cast<std::int64_t>(st.st_size), static_cast<std::int64_t>(st.st_ino)};
+}
+
+bool Accounts::refresh() {
+  if (rootfs_.empty()) return false;
+  if (stamp(rootfs_ / "etc/passwd") == passwd_stamp_ &&
+      stamp(rootfs_ / "etc/group") == group_stamp_)
+    return false;
+  auto fresh = from_rootfs(rootfs_);
+  if (!fresh) return false;
+  *this = std::move(*fresh);
+  return true;
+}
+
 Result<Accounts> Accounts::from_rootfs(const std::filesystem::path& rootfs) {
   if (is_own_root(rootfs)) return Accounts{};
+  // Stamped before reading: a change during the read is seen by the next refresh.
+  Stamp passwd_stamp = stamp(rootfs / "etc/passwd"), group_stamp = stamp(rootfs / "etc/group");
   auto passwd = read_whole_file(rootfs / "etc/passwd", kMaxAccountsFile);
   if (!passwd)
     return make_error(ErrorKind::bad_input,
@@ -101,7 +122,11 @@ Result<Accounts> Accounts::from_rootfs(const std::filesystem::path& rootfs) {
   if (!group && err != ENOENT)
     return make_error(ErrorKind::bad_input,
                       "--path.rootfs " + rootfs.string() + ": " + group.error().message);
-  return from_text(*passwd, group ? std::string_view(*group) : std::string_view());
+  Accounts a = from_text(*passwd, group ? std::string_view(*group) : std::string_view());
+  a.rootfs_ = rootfs;
+  a.passwd_stamp_ = passwd_stamp;
+  a.group_stamp_ = group_stamp;
+  return a;
 }
 
 std::optional<std::string> Accounts::user(uid_t uid) const {

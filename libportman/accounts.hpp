@@ -37,12 +37,26 @@ class Accounts {
   // this system: its databases, not its files.
   static Result<Accounts> from_rootfs(const std::filesystem::path& rootfs);
 
+  // Reads the rootfs's files again when etc/passwd or etc/group changed since (useradd replaces
+  // them), so that a long-running agent names users added after its start. True when the names
+  // were re-read; false when nothing changed, for this system's databases and for a table from
+  // text. A file that cannot be read now keeps the names read before.
+  bool refresh();
+
   std::optional<std::string> user(uid_t uid) const;
   std::optional<std::string> group(gid_t gid) const;
   bool from_files() const { return users_.has_value(); }
 
  private:
+  struct Stamp {
+    std::int64_t mtime_ns = -1, size = -1, inode = -1;
+    bool operator==(const Stamp&) const = default;
+  };
+  static Stamp stamp(const std::filesystem::path& file);
+
   std::optional<IdNames> users_, groups_;  // nullopt: this system's databases
+  std::filesystem::path rootfs_;           // empty unless read from a rootfs
+  Stamp passwd_stamp_, group_stamp_;
 };
 
 // Whether `rootfs` means this system's own root ("/", "//", or empty).

@@ -2,9 +2,11 @@
 // (tests/fixtures/rootfs): the host's names, not this system's.
 #include <catch2/catch.hpp>
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <fstream>
 #include <string>
 
 #include "libportman/accounts.hpp"
@@ -106,4 +108,41 @@ TEST_CASE("Accounts from rootfs / ask this system's databases") {
   CHECK(Accounts{}.group(0) == group_name(0));
   CHECK(is_own_root("/"));
   CHECK_FALSE(is_own_root("/host"));
+}
+
+TEST_CASE("Accounts from a rootfs read the files again after they are replaced") {
+  char tmpl[] = "/tmp/pm-accounts-XXXXXX";
+  REQUIRE(::mkdtemp(tmpl));
+  const std::filesystem::path root = tmpl;
+  std::filesystem::create_directories(root / "etc");
+  auto write = [&](const std::string& name, const std::string& text) {
+    // As useradd does: a new file renamed over the old one.
+    std::ofstream(root / "etc" / (name + ".new")) << text;
+    std::filesystem::rename(root / "etc" / (name + ".new"), root / "etc" / name);
+  };
+  write("passwd", "root:x:0:0::/root:/bin/sh\n");
+  auto a = Accounts::from_rootfs(root);
+  REQUIRE(a.ok());
+  CHECK_FALSE(a->user(1500).has_value());
+  CHECK_FALSE(a->refresh());  // unchanged
+
+  write("passwd", "root:x:0:0::/root:/bin/sh\nlate:x:1500:1500::/home/late:/bin/sh\n");
+  CHECK(a->refresh());
+  CHECK(a->user(1500) == "late");
+  CHECK_FALSE(a->refresh());
+
+  write("group", "late:x:1500:\n");  // a group file that appears counts as a change
+  CHECK(a->refresh());
+  CHECK(a->group(1500) == "late");
+
+  // A passwd that cannot be read keeps the names read before.
+  std::filesystem::remove(root / "etc/passwd");
+  CHECK_FALSE(a->refresh());
+  CHECK(a->user(1500) == "late");
+  std::filesystem::remove_all(root);
+
+  Accounts system;
+  CHECK_FALSE(system.refresh());
+  Accounts text = Accounts::from_text("x:x:1:1::/:/bin/sh\n", "");
+  CHECK_FALSE(text.refresh());
 }
