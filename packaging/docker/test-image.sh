@@ -13,10 +13,11 @@
 #
 # Usage (as root, on Debian 12, after `cmake --build build`):
 #   packaging/docker/test-image.sh [BUILD_DIR]
-# Needs: debootstrap, docker.io, docker-compose, curl, jq-free (python3 reads the JSON), and
-# Debian's mirror ($DEBIAN_MIRROR, default http://deb.debian.org/debian). About 4-8 minutes, most
-# of it debootstrap; $PORTMAN_BASE_TAR reuses a root tarball kept by an earlier run
-# ($PORTMAN_KEEP_BASE_TAR=FILE keeps it).
+# Needs: debootstrap, docker.io, docker-compose, curl, python3 (reads the JSON), and Debian's
+# mirror ($DEBIAN_MIRROR, default http://deb.debian.org/debian). Measured: 26 minutes on a loaded
+# 2-core machine, all but a minute of it debootstrap (docs/install.md, "Tested"), too slow for
+# .ci/run. PORTMAN_KEEP_BASE_TAR=FILE keeps the root's tarball, and PORTMAN_BASE_TAR=FILE reuses
+# it: about 2 minutes then.
 set -euo pipefail
 
 SRC=$(cd "$(dirname "$0")/../.." && pwd)
