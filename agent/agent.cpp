@@ -22,6 +22,7 @@
 #include "agent/render_cache.hpp"
 #include "agent/scan_service.hpp"
 #include "agent/web_config.hpp"
+#include "libportman/accounts.hpp"
 #include "libportman/duration.hpp"
 #include "libportman/registry_file.hpp"
 #include "libportman/report.hpp"
@@ -58,6 +59,7 @@ Result<AgentSettings> resolve_agent_settings(const AgentFlags& flags, const Agen
   if (!format) return format.error();
   s.log_format = *format;
   s.procfs = flags.procfs.value_or(config.procfs);
+  s.rootfs = flags.rootfs.value_or(config.rootfs);
   return s;
 }
 
@@ -218,6 +220,9 @@ Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Co
 
   CollectorOptions collectors;
   collectors.procfs = settings.procfs;
+  auto accounts = Accounts::from_rootfs(settings.rootfs);
+  if (!accounts) return accounts.error();
+  collectors.accounts = std::move(*accounts);
   auto scanner = make_scanner(collectors, settings.sources);
   if (!scanner) return scanner.error();
   ScanService scans(std::move(*scanner), settings.sources, settings.scan_min_interval,

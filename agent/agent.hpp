@@ -21,7 +21,7 @@ namespace portman::agent {
 struct AgentFlags {
   std::vector<std::string> listen_addresses;
   std::optional<std::string> telemetry_path, web_config_file, scan_min_interval, log_level,
-      log_format, procfs;
+      log_format, procfs, rootfs;
 };
 
 struct AgentSettings {
@@ -33,6 +33,7 @@ struct AgentSettings {
   LogLevel log_level = LogLevel::info;
   LogFormat log_format = LogFormat::logfmt;
   std::string procfs;
+  std::string rootfs;  // "/": this system's user names; else ROOTFS/etc/passwd's
 };
 
 Result<AgentSettings> resolve_agent_settings(const AgentFlags& flags, const AgentConfig& config,

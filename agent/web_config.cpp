@@ -264,6 +264,12 @@ std::vector<std::string> web_config_warnings(const WebConfig& web) {
   return out;
 }
 
+std::vector<std::string> accepted_web_config_keys() {
+  std::vector<std::string> out = {"basic_auth_users.USER"};
+  for (const auto& k : kTlsKeys) out.push_back("tls_server_config." + k);
+  return out;
+}
+
 Result<WebConfig> parse_web_config(std::string_view yaml, const std::filesystem::path& file) {
   Reader r(file.string());
   std::filesystem::path base = file.parent_path();

@@ -36,6 +36,10 @@ constexpr int kMaxQuietBcryptCost = 12;
 // empty basic_auth_users (which serves everything without a password), a bcrypt cost above 12.
 std::vector<std::string> web_config_warnings(const WebConfig& web);
 
+// Every key the reader accepts, dotted ("tls_server_config.cert_file", "basic_auth_users.USER"):
+// what docs/configuration.md must describe (its unit test checks).
+std::vector<std::string> accepted_web_config_keys();
+
 // Relative cert/key paths are taken relative to the web config file's folder, as exporter-toolkit
 // does.
 Result<WebConfig> load_web_config(const std::filesystem::path& file);

@@ -30,6 +30,7 @@ void add_agent_command(CLI::App& app, Action& action) {
     action = [flags](const Context& ctx) -> Result<int> {
       AgentFlags f = *flags;
       f.procfs = ctx.global.procfs;
+      f.rootfs = ctx.global.rootfs;
       auto settings = agent::resolve_agent_settings(f, ctx.config.agent, ctx.sources);
       if (!settings) return settings.error();
       return agent::run_agent(*settings, {ctx.global.config, ctx.registry, ctx.registry_origin},

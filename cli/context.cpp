@@ -4,6 +4,8 @@
 
 #include <cstdlib>
 
+#include "libportman/accounts.hpp"
+
 namespace portman::cli {
 
 Result<Context> make_context(const GlobalOptions& global) {
@@ -16,6 +18,11 @@ Result<Context> make_context(const GlobalOptions& global) {
   ctx.registry_origin = std::move(location.origin);
   ctx.global = global;
   ctx.collectors.procfs = global.procfs.value_or("/proc");
+  if (global.rootfs) {
+    auto accounts = Accounts::from_rootfs(*global.rootfs);
+    if (!accounts) return accounts.error();
+    ctx.collectors.accounts = std::move(*accounts);
+  }
   auto sources = plan_sources(ctx.config, global.sources);
   if (!sources) return sources.error();
   ctx.sources = std::move(*sources);

@@ -19,6 +19,7 @@ struct GlobalOptions {
   std::optional<std::string> registry;
   bool no_color = false;
   std::optional<std::string> procfs;  // --path.procfs; the agent also reads agent.procfs
+  std::optional<std::string> rootfs;  // --path.rootfs; the agent also reads agent.rootfs
   SourceFlags sources;                // --[no-]collector.NAME, --SECTION.KEY
 };
 

@@ -2,6 +2,7 @@
 // Error becomes a message and an exit code (0 ok, 1 refused or failed, 2 bad input, 3 bad file).
 #include <iostream>
 
+#include "cli/capabilities.hpp"
 #include "cli/commands.hpp"
 #include "libportman/version.hpp"
 
@@ -50,6 +51,7 @@ std::string one_line_failure(const CLI::App* app, const CLI::Error& e) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  raise_permitted_capabilities();  // the container image's file capabilities (+p)
   CLI::App app{
       "portman: which service owns which port, what really listens, and ports that never collide"};
   app.name("portman");
@@ -64,6 +66,9 @@ int main(int argc, char** argv) {
   app.add_flag("--no-color", global.no_color,
                "No colour (also when NO_COLOR is set or not a terminal)");
   app.add_option("--path.procfs", global.procfs, "procfs mount point (default /proc)");
+  app.add_option("--path.rootfs", global.rootfs,
+                 "Root of the host whose etc/passwd names users, e.g. /host in a container "
+                 "(default /: this system's)");
   add_source_flags(app, global.sources);
   app.failure_message(one_line_failure);
   app.footer(

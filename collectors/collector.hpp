@@ -11,6 +11,7 @@
 #include <string>
 #include <string_view>
 
+#include "libportman/accounts.hpp"
 #include "libportman/live_state.hpp"
 #include "libportman/metric_spec.hpp"
 #include "libportman/result.hpp"
@@ -21,6 +22,8 @@ namespace portman {
 // Shared by every collector, fixed for their life.
 struct CollectorOptions {
   std::filesystem::path procfs = "/proc";  // --path.procfs
+  // Where user names come from: this system's databases, or --path.rootfs's etc/passwd.
+  Accounts accounts;
   // Where sockets come from: "netlink" (sock_diag), "procfs" (/proc/net/{tcp,tcp6,udp,udp6}),
   // or "auto": netlink, falling back to procfs when netlink is unavailable, and procfs alone
   // when procfs is not /proc (a fixture tree has no kernel behind it).

@@ -56,16 +56,24 @@ namespace {
 
 const MetricSpec* const kMetrics[] = {&kOwnerSourceInfoMetric};
 
-// uid -> name, looked up once per uid and run.
+// uid -> name, looked up once per uid and run, in this system's databases or --path.rootfs's.
 class UserNames {
  public:
+  explicit UserNames(Accounts& accounts) : accounts_(accounts) {}
+  // Forgets the names looked up so far when the rootfs's files changed; true then.
+  bool refresh() {
+    if (!accounts_.refresh()) return false;
+    names_.clear();
+    return true;
+  }
   const std::string& name(uid_t uid) {
     auto [it, inserted] = names_.try_emplace(uid);
-    if (inserted) it->second = user_name(uid).value_or(std::to_string(uid));
+    if (inserted) it->second = accounts_.user(uid).value_or(std::to_string(uid));
     return it->second;
   }
 
  private:
+  Accounts& accounts_;
   std::unordered_map<uid_t, std::string> names_;
 };
 
@@ -142,7 +150,8 @@ class OwnersCollector final : public Collector {
   OwnersCollector(CollectorOptions options, std::string method)
       : options_(std::move(options)),
         method_(std::move(method)),
-        walk_(make_walk_owner_source(options_.procfs)) {}
+        walk_(make_walk_owner_source(options_.procfs)),
+        users_(options_.accounts) {}
 
   // Owners found by earlier runs are kept. With the /proc walk, a cached holder is verified with
   // one readlink of its fd, and /proc is walked only for sockets that are new, or whose holders
@@ -150,6 +159,7 @@ class OwnersCollector final : public Collector {
   // kRecheckUnknown. The BPF iterator costs less than those checks: it is asked every run.
   Status collect(const ScanScope& scope, LiveState& state) override {
     if (!scope.owners) return {};
+    if (users_.refresh()) details_.clear();  // their user names may have changed
     auto in_scope = [&](const ListeningSocket& s) { return !scope.only || s.key() == *scope.only; };
     auto source = pick_source(scope, state);
     if (!source) return source.error();

@@ -252,9 +252,21 @@ class Reader {
   std::string source_;
 };
 
+// The keys the strict reader accepts, section by section; accepted_config_keys() lists them for
+// the documentation's test.
+const std::vector<std::string> kTopKeys = {"registry", "types",      "environments", "statuses",
+                                           "reserved", "quarantine", "ignore",       "lock_timeout",
+                                           "agent",    "nginx"};
+const std::vector<std::string> kTypeKeys = {"range", "description", "aliases"};
+const std::vector<std::string> kIgnoreKeys = {"ports", "addresses", "processes", "ephemeral_udp"};
+const std::vector<std::string> kAgentKeys = {
+    "listen_addresses", "telemetry_path", "web_config_file", "collectors", "scan_min_interval",
+    "log_level",        "log_format",     "procfs",          "rootfs"};
+const std::vector<std::string> kNginxKeys = {"certificate", "certificate_key", "listen_address"};
+
 Status read_type(const Reader& r, const std::string& name, const YAML::Node& n, ServiceType& t) {
   std::string where = "types." + name;
-  if (auto st = r.known_keys(n, where, {"range", "description", "aliases"}); !st) return st;
+  if (auto st = r.known_keys(n, where, kTypeKeys); !st) return st;
   if (n["range"]) {
     auto range = r.range(n["range"], where + ".range");
     if (!range) return range.error();
@@ -316,9 +328,7 @@ Status read_types(const Reader& r, const YAML::Node& n, Config& c) {
 }
 
 Status read_ignore(const Reader& r, const YAML::Node& n, IgnoreRules& ig) {
-  if (auto st = r.known_keys(n, "ignore", {"ports", "addresses", "processes", "ephemeral_udp"});
-      !st)
-    return st;
+  if (auto st = r.known_keys(n, "ignore", kIgnoreKeys); !st) return st;
   if (const auto& v = n["ephemeral_udp"]) {
     auto s = r.scalar(v, "ignore.ephemeral_udp");
     if (!s) return s.error();
@@ -358,8 +368,7 @@ Status read_ignore(const Reader& r, const YAML::Node& n, IgnoreRules& ig) {
 
 // `nginx:` — what `sync --nginx` needs that Dokploy does not say: certificate paths.
 Status read_nginx(const Reader& r, const YAML::Node& n, NginxConfig& out) {
-  if (auto st = r.known_keys(n, "nginx", {"certificate", "certificate_key", "listen_address"}); !st)
-    return st;
+  if (auto st = r.known_keys(n, "nginx", kNginxKeys); !st) return st;
   for (auto [key, field] : {std::pair{"certificate", &out.certificate},
                             {"certificate_key", &out.certificate_key},
                             {"listen_address", &out.listen_address}}) {
@@ -375,10 +384,7 @@ Status read_nginx(const Reader& r, const YAML::Node& n, NginxConfig& out) {
 }
 
 Status read_agent(const Reader& r, const YAML::Node& n, AgentConfig& a) {
-  const std::vector<std::string> keys = {
-      "listen_addresses",  "telemetry_path", "web_config_file", "collectors",
-      "scan_min_interval", "log_level",      "log_format",      "procfs"};
-  if (auto st = r.known_keys(n, "agent", keys); !st) return st;
+  if (auto st = r.known_keys(n, "agent", kAgentKeys); !st) return st;
   if (const auto& v = n["listen_addresses"]) {
     auto list = r.strings(v, "agent.listen_addresses");
     if (!list) return list.error();
@@ -401,6 +407,7 @@ Status read_agent(const Reader& r, const YAML::Node& n, AgentConfig& a) {
   }
   for (auto [key, field] : {std::pair{"web_config_file", &a.web_config_file},
                             {"procfs", &a.procfs},
+                            {"rootfs", &a.rootfs},
                             {"log_level", &a.log_level},
                             {"log_format", &a.log_format}}) {
     if (const auto& v = n[key]) {
@@ -466,8 +473,7 @@ Status read_source_section(const Reader& r, const YAML::Node& n, const SourceSec
 }
 
 Status read_top(const Reader& r, const YAML::Node& file, Config& c) {
-  std::vector<std::string> keys = {"registry",   "types",  "environments", "statuses", "reserved",
-                                   "quarantine", "ignore", "lock_timeout", "agent",    "nginx"};
+  std::vector<std::string> keys = kTopKeys;
   const std::vector<SourceSection> sections = source_sections();
   for (const SourceSection& s : sections) keys.emplace_back(s.name);
   if (auto st = r.known_keys(file, "", keys); !st) return st;
@@ -523,6 +529,25 @@ Status read_top(const Reader& r, const YAML::Node& file, Config& c) {
 }
 
 }  // namespace
+
+std::vector<std::string> accepted_config_keys() {
+  std::vector<std::string> out;
+  for (const auto& k : kTopKeys)
+    if (k != "types" && k != "ignore" && k != "agent" && k != "nginx") out.push_back(k);
+  for (const auto& k : kTypeKeys) out.push_back("types.NAME." + k);
+  for (const auto& k : kIgnoreKeys) out.push_back("ignore." + k);
+  for (const auto& k : kAgentKeys)
+    if (k != "collectors") out.push_back("agent." + k);
+  for (const CollectorSpec& spec : collector_table())
+    out.push_back("agent.collectors." + std::string(spec.name));
+  for (const InventorySpec& spec : inventory_table())
+    out.push_back("agent.collectors." + std::string(spec.name));
+  for (const auto& k : kNginxKeys) out.push_back("nginx." + k);
+  for (const SourceSection& s : source_sections())
+    for (const OptionSpec& o : s.options)
+      out.push_back(std::string(s.name) + "." + std::string(o.key));
+  return out;
+}
 
 Result<Config> parse_config(std::string_view yaml, std::string_view source) {
   Config c = default_config();

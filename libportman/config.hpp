@@ -70,6 +70,7 @@ struct AgentConfig {
   std::string log_level = "info";                     // --log.level
   std::string log_format = "logfmt";                  // --log.format
   std::string procfs = "/proc";                       // --path.procfs
+  std::string rootfs = "/";                           // --path.rootfs
 };
 
 // The `nginx:` section, for `portman sync --nginx`. The paths may hold {domain}.
@@ -106,6 +107,10 @@ struct Config {
 };
 
 Config default_config();
+
+// Every key the reader accepts, dotted ("agent.rootfs", "types.NAME.range", "docker.host"):
+// what docs/configuration.md must describe (its unit test checks).
+std::vector<std::string> accepted_config_keys();
 
 // Merges the YAML text over the defaults; `source` names the file in error messages.
 Result<Config> parse_config(std::string_view yaml, std::string_view source);

@@ -444,3 +444,22 @@ TEST_CASE("owners: a walk over many processes, shared by two threads, finds ever
   CHECK(state.sockets.back().owners[0].process == "server");
   fs::remove_all(root);
 }
+
+TEST_CASE("owners: with --path.rootfs users are named from the rootfs's passwd") {
+  LiveState state = make_state({make_socket(1003, 80), make_socket(1004, 6379)});
+  CollectorOptions options;
+  options.procfs = kFixtures / "walk";
+  // The fixture's nginx workers run as uid 33 (www-data here); the rootfs names it otherwise,
+  // and has no entry for redis's 999.
+  options.accounts =
+      Accounts::from_text("root:x:0:0::/root:/bin/sh\nhostweb:x:33:33::/:/bin/false\n", "");
+  REQUIRE(make_owners_collector(options)->collect({}, state).ok());
+  const ListeningSocket& nginx = state.sockets[0];
+  REQUIRE(nginx.owners.size() == 3);
+  CHECK(nginx.owners[0].user == "root");
+  CHECK(nginx.owners[1].uid == 33);
+  CHECK(nginx.owners[1].user == "hostweb");
+  CHECK(nginx.owners[2].user == "hostweb");
+  REQUIRE(state.sockets[1].owners.size() == 1);
+  CHECK(state.sockets[1].owners[0].user == "999");
+}
