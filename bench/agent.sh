@@ -103,44 +103,17 @@ PM=$PORTMAN
 NE=$NODE_EXPORTER
 log "raw results in $OUT"
 
-# Every process we start, by pid: stopped on any exit. The namespace goes with the last of them.
-declare -A PIDS=()
-track() { PIDS[$1]=1; }
-stop_pid() {  # PID: TERM, up to 3 s, then KILL; reaped
-  local pid=$1
-  kill -TERM "$pid" 2>/dev/null || true
-  for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
-  kill -KILL "$pid" 2>/dev/null || true
-  wait "$pid" 2>/dev/null || true
-  unset "PIDS[$pid]"
-}
-cleanup() {
-  local pid
-  for pid in "${!PIDS[@]}"; do stop_pid "$pid"; done
-}
-trap cleanup EXIT
+trap stop_all EXIT
 trap 'log "stopped"; exit 130' INT TERM
 
-g++ -std=c++20 -O2 -Wall -Wextra -o "$OUT/hoststate" "$HERE/hoststate.cpp"
 g++ -std=c++20 -O2 -Wall -Wextra -o "$OUT/agent_netlink" "$HERE/agent_netlink.cpp"
 
 LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 T_START=$(date +%s)
 
 # ---- host state ---------------------------------------------------------------------------
-log "host state: 2,000 TCP + 200 UDP over 50 processes, 300 idle x 30 files"
-"$OUT/hoststate" --tcp 2000 --udp 200 --listeners 50 --idle 300 --files 30 \
-  --seed "${HOSTSTATE_SEED:-42}" --layout "$OUT/layout" >"$OUT/hoststate.ready" &
-HS_PID=$!
-track "$HS_PID"
-for _ in $(seq 1200); do
-  grep -q READY "$OUT/hoststate.ready" 2>/dev/null && break
-  kill -0 "$HS_PID" 2>/dev/null || { log "hoststate failed"; exit 1; }
-  sleep 0.1
-done
-grep -q READY "$OUT/hoststate.ready" || { log "hoststate not ready after 120 s"; exit 1; }
+start_hoststate "$OUT" || exit 1
 REG=$OUT/registry.json
-python3 "$HERE/make_registry.py" "$OUT/layout" "$REG"
 
 # ---- the exporters ------------------------------------------------------------------------
 declare -A URL PID_OF NAME_OF

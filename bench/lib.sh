@@ -13,3 +13,52 @@ ensure_portman() {
     cmake --build "$ROOT/build-bench" --target portman >&2
   fi
 }
+
+# Every process a bench script starts, by pid, stopped on exit (`trap stop_all EXIT`): TERM, up
+# to 3 s, then KILL. Inside a network namespace, the namespace goes with the last of them.
+declare -A PIDS=()
+track() { PIDS[$1]=1; }
+stop_pid() {  # PID
+  local pid=$1
+  kill -TERM "$pid" 2>/dev/null || true
+  for _ in $(seq 30); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+  unset "PIDS[$pid]"
+}
+stop_all() {
+  local pid
+  for pid in "${!PIDS[@]}"; do stop_pid "$pid"; done
+}
+
+# The core benchmark's host state (bench/hoststate.cpp: 2,000 TCP + 200 UDP sockets over 50
+# processes, 300 idle processes x 30 files, owners mixed among them) started in the background
+# and its registry written: OUT/hoststate, OUT/layout, OUT/registry.json. Sets HS_PID.
+start_hoststate() {  # OUT
+  local out=$1
+  g++ -std=c++20 -O2 -Wall -Wextra -o "$out/hoststate" "$ROOT/bench/hoststate.cpp"
+  log "host state: 2,000 TCP + 200 UDP over 50 processes, 300 idle x 30 files"
+  "$out/hoststate" --tcp 2000 --udp 200 --listeners 50 --idle 300 --files 30 \
+    --seed "${HOSTSTATE_SEED:-42}" --layout "$out/layout" >"$out/hoststate.ready" &
+  HS_PID=$!
+  track "$HS_PID"
+  for _ in $(seq 1200); do
+    grep -q READY "$out/hoststate.ready" 2>/dev/null && break
+    kill -0 "$HS_PID" 2>/dev/null || { log "hoststate failed"; return 1; }
+    sleep 0.1
+  done
+  grep -q READY "$out/hoststate.ready" || { log "hoststate not ready after 120 s"; return 1; }
+  python3 "$ROOT/bench/make_registry.py" "$out/layout" "$out/registry.json"
+}
+
+# Waits until URL answers (up to 10 s, or as long as PID lives under a slow tool like valgrind:
+# up to WAIT_SECONDS, default 10).
+wait_http() {  # URL PID
+  local i
+  for i in $(seq $((${WAIT_SECONDS:-10} * 10))); do
+    curl -sf -o /dev/null --max-time 5 "$1" && return 0
+    kill -0 "$2" 2>/dev/null || return 1
+    sleep 0.1
+  done
+  return 1
+}

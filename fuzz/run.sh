@@ -6,7 +6,9 @@
 # to BUILD/fuzz/corpus/TARGET (kept between runs), crashes and leaks to BUILD/fuzz/findings/
 # TARGET, the log to BUILD/fuzz/logs/TARGET.log, and one line per run to BUILD/fuzz/runs.tsv
 # (date, target, seconds, executions, corpus size, findings). PORTMAN_FUZZ_SMOKE=1 (the ctest
-# smoke) keeps nothing. Exits 1 when a target found something.
+# smoke) keeps nothing. PORTMAN_FUZZ_TIMEOUT (seconds, default 10) is libFuzzer's -timeout for one
+# input: raise it on a loaded machine, where a niced fuzzer can wait that long for a core. Exits 1
+# when a target found something.
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 repo="$(dirname "$here")"
@@ -70,7 +72,7 @@ run_one() {
   # Undefined behaviour and leaks are findings too. One process, no -jobs/-workers (those fork
   # jobs that log to ./fuzz-N.log).
   ASAN_OPTIONS="${ASAN_OPTIONS:-detect_leaks=1}" UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
-    nice -n 19 "$bin" "$corpus" "$tmp/seeds" "${dict[@]}" -max_total_time="$secs" -timeout=10 \
+    nice -n 19 "$bin" "$corpus" "$tmp/seeds" "${dict[@]}" -max_total_time="$secs" -timeout="${PORTMAN_FUZZ_TIMEOUT:-10}" \
     -rss_limit_mb=2048 -max_len=65536 -print_final_stats=1 \
     -artifact_prefix="$findings/" < /dev/null > "$log" 2>&1 || rc=$?
   local execs corpus_n found

@@ -74,10 +74,12 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)  # portman_VERSION_ARCH.deb
 set(CPACK_DEBIAN_PACKAGE_SECTION net)
 set(CPACK_DEBIAN_PACKAGE_PRIORITY optional)
 set(CPACK_DEBIAN_PACKAGE_HOMEPAGE "${PORTMAN_SOURCE_URL}")
-# The libraries linked are found by dpkg-shlibdeps; libcurl and libmicrohttpd are opened at run
-# time (dlopen), which it cannot see; adduser runs in postinst.
+# The libraries linked are found by dpkg-shlibdeps. Those opened at run time (dlopen, see
+# libportman/curl_api.cpp and agent/agent_libraries.cpp) it cannot see: they are listed here, at
+# Debian 12's versions, whose functions the loaders bind. adduser runs in postinst.
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
-set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, libcurl4, libmicrohttpd12")
+set(CPACK_DEBIAN_PACKAGE_DEPENDS
+    "adduser, libcurl4 (>= 7.88.1), libmicrohttpd12 (>= 0.9.75), libgnutls30 (>= 3.7.9), libcrypt1, zlib1g")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA
     ${PORTMAN_PACKAGING_DIR}/debian/conffiles ${PORTMAN_PACKAGING_DIR}/debian/postinst
     ${PORTMAN_PACKAGING_DIR}/debian/prerm ${PORTMAN_PACKAGING_DIR}/debian/postrm)
