@@ -223,6 +223,8 @@ Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Co
   auto accounts = Accounts::from_rootfs(settings.rootfs);
   if (!accounts) return accounts.error();
   collectors.accounts = std::move(*accounts);
+  // A scrape waits this long at most for Docker; a slower answer serves the next scrape.
+  collectors.remote_wait = std::chrono::milliseconds(250);
   auto scanner = make_scanner(collectors, settings.sources);
   if (!scanner) return scanner.error();
   ScanService scans(std::move(*scanner), settings.sources, settings.scan_min_interval,

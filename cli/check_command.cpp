@@ -183,7 +183,7 @@ Result<int> run_check(const Context& ctx, const CheckOptions& o) {
       std::cout << "    " << style.yellow(s.owner_unknown) << "\n";
   }
   for (const auto& r : live.runs)
-    if (!r.success)
+    if (!r.success && !failure_noted(live, r.collector))
       std::cout << style.yellow("  collector " + r.collector + " failed: " + r.error) << "\n";
   for (const auto& note : live.notes) std::cout << style.yellow("  " + note) << "\n";
   if (!findings.empty()) {

@@ -47,6 +47,9 @@ bool registry_missing(const Context& ctx);
 Error not_registered(const Context& ctx, const Registry& registry, PortKey key,
                      std::string_view next);
 Result<LiveState> scan_live(const Context& ctx, const ScanScope& scope);
+// Whether a failed collector explained itself in a note ("docker: ..."): then the note says it,
+// once, and the bare "collector docker failed" line would say it twice.
+bool failure_noted(const LiveState& live, const std::string& collector);
 // The registry use cases' view of the sockets: a scan of one port (with owners) or of all.
 LiveScan live_scan(const Context& ctx);
 // Asks the enabled inventory sources (Dokploy) now and adds their findings; one that cannot be

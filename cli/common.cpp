@@ -70,6 +70,13 @@ Result<LiveState> scan_live(const Context& ctx, const ScanScope& scope) {
   return scanner->scan(scope);
 }
 
+bool failure_noted(const LiveState& live, const std::string& collector) {
+  const std::string prefix = collector + ": ";
+  for (const auto& note : live.notes)
+    if (note.rfind(prefix, 0) == 0) return true;
+  return false;
+}
+
 LiveScan live_scan(const Context& ctx) {
   return [&ctx](const std::optional<PortKey>& only) {
     return scan_live(ctx, ScanScope{only, only.has_value()});

@@ -56,7 +56,7 @@ Result<int> run_scan(const Context& ctx, const ScanOptions& o) {
             << "\n"
             << format_table(header, rows);
   for (const auto& r : live.runs)
-    if (!r.success)
+    if (!r.success && !failure_noted(live, r.collector))
       std::cout << style.yellow("collector " + r.collector + " failed: " + r.error) << "\n";
   for (const auto& note : live.notes) std::cout << style.yellow(note) << "\n";
   const ScanSummary sum = summarize(*registry, live, findings);

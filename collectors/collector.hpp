@@ -4,6 +4,7 @@
 // metrics it reports about itself, and a factory that can refuse bad settings.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -28,6 +29,11 @@ struct CollectorOptions {
   // or "auto": netlink, falling back to procfs when netlink is unavailable, and procfs alone
   // when procfs is not /proc (a fixture tree has no kernel behind it).
   std::string socket_source = "auto";
+  // How long a scan waits for a remote source (Docker's Engine API) once it has answered before:
+  // longer, the scan uses its previous answer and the fresh one serves the next scan. The agent
+  // sets it so that a slow daemon cannot slow the scrapes; unset (one-shot commands), a scan
+  // waits for the answer or the source's own timeout.
+  std::optional<std::chrono::milliseconds> remote_wait;
 };
 
 // What one run is asked for; narrowing it lets `check PORT` do a fraction of a full scan.
@@ -42,6 +48,10 @@ class Collector {
   // Adds what it sees to `state`. A failure is returned, never thrown; the caller records it
   // and the other collectors still run.
   virtual Status collect(const ScanScope& scope, LiveState& state) = 0;
+  // Called once every collector has run: drops from `state` what this collector added and what
+  // has gone meanwhile (a socket closed while the others read /proc), so that a scan reports
+  // nothing that no longer exists at its end. Never fails: what cannot be confirmed stays.
+  virtual void confirm(const ScanScope& /*scope*/, LiveState& /*state*/) {}
 };
 
 // What a factory gets: the shared options and the collector's own settings.

@@ -5,8 +5,13 @@
 
 #include <cerrno>
 #include <chrono>
+#include <condition_variable>
 #include <cstring>
+#include <memory>
+#include <mutex>
+#include <optional>
 #include <system_error>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -51,7 +56,9 @@ int probe(const std::string& path) {
   addr.sun_family = AF_UNIX;
   if (path.size() >= sizeof addr.sun_path) return ENAMETOOLONG;
   std::memcpy(addr.sun_path, path.c_str(), path.size() + 1);
-  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+  // Non-blocking: a daemon that stopped accepting fills its backlog, and a blocking connect to
+  // a full unix socket waits without end. EAGAIN says so at once.
+  UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
   if (!fd) return errno;
   if (::connect(fd.get(), reinterpret_cast<const sockaddr*>(&addr), sizeof addr) != 0) return errno;
   return 0;
@@ -111,10 +118,62 @@ Result<DockerModel> fetch_model(const std::string& socket) {
   return model;
 }
 
+// What probe() found, for messages: a full backlog is a daemon that stopped accepting.
+std::string probe_error(int err) {
+  if (err == EAGAIN)
+    return "the daemon accepts no more connections (its backlog is full: is it hung?)";
+  return std::strerror(err);
+}
+
+// Docker's answers fetched on a thread of their own, so that a scan waits only so long for them
+// (CollectorOptions::remote_wait). The thread is joined before the next fetch and at the end.
+class BackgroundFetch {
+ public:
+  explicit BackgroundFetch(std::string socket) : socket_(std::move(socket)) {}
+  BackgroundFetch(const BackgroundFetch&) = delete;
+  BackgroundFetch& operator=(const BackgroundFetch&) = delete;
+  ~BackgroundFetch() {
+    if (worker_.joinable()) worker_.join();
+  }
+
+  // The newest answer: one fetched now if it comes within `wait` (any time, before the first
+  // answer), else the previous one while the fetch goes on for the next scan.
+  std::shared_ptr<const Result<DockerModel>> get(std::chrono::milliseconds wait) {
+    std::unique_lock lock(mu_);
+    if (!running_) {
+      if (worker_.joinable()) worker_.join();  // finished: it only signals and returns
+      running_ = true;
+      worker_ = std::thread([this] {
+        auto fresh = std::make_shared<const Result<DockerModel>>(fetch_model(socket_));
+        std::lock_guard done(mu_);
+        last_ = std::move(fresh);
+        running_ = false;
+        done_.notify_all();
+      });
+      if (!last_)
+        done_.wait(lock, [&] { return !running_; });
+      else
+        done_.wait_for(lock, wait, [&] { return !running_; });
+    }
+    return last_;
+  }
+
+ private:
+  const std::string socket_;
+  std::mutex mu_;
+  std::condition_variable done_;
+  bool running_ = false;                             // guarded by mu_
+  std::shared_ptr<const Result<DockerModel>> last_;  // guarded by mu_
+  std::thread worker_;
+};
+
 class DockerCollector final : public Collector {
  public:
-  DockerCollector(std::string host, std::string socket)
-      : host_(std::move(host)), socket_(std::move(socket)) {}
+  DockerCollector(std::string host, std::string socket,
+                  std::optional<std::chrono::milliseconds> wait)
+      : host_(std::move(host)), socket_(std::move(socket)), wait_(wait) {
+    if (wait_) background_ = std::make_unique<BackgroundFetch>(socket_);
+  }
 
   // A socket that does not exist means Docker is not installed or not running here: that is
   // the normal state of most hosts, so it is no failure and no note, only portman_docker_up 0.
@@ -126,9 +185,15 @@ class DockerCollector final : public Collector {
       report(state, false);
       return {};
     }
-    Result<DockerModel> model =
-        err == 0 ? fetch_model(socket_)
-                 : Result<DockerModel>(make_error(ErrorKind::io, std::strerror(err)));
+    std::shared_ptr<const Result<DockerModel>> answer;
+    if (err != 0)
+      answer =
+          std::make_shared<const Result<DockerModel>>(make_error(ErrorKind::io, probe_error(err)));
+    else if (background_)
+      answer = background_->get(*wait_);
+    else
+      answer = std::make_shared<const Result<DockerModel>>(fetch_model(socket_));
+    const Result<DockerModel>& model = *answer;
     if (!model) {
       report(state, false);
       std::string why = "cannot reach the Engine API at " + host_ + ": " + model.error().message;
@@ -148,6 +213,8 @@ class DockerCollector final : public Collector {
 
   std::string host_;    // as configured, for messages
   std::string socket_;  // its path
+  std::optional<std::chrono::milliseconds> wait_;
+  std::unique_ptr<BackgroundFetch> background_;  // with wait_ only
 };
 
 }  // namespace
@@ -187,8 +254,9 @@ Result<std::unique_ptr<Collector>> make_docker_collector(const CollectorContext&
   auto socket = docker_socket_path(host.empty() ? kDefaultHost : std::string_view(host),
                                    context.settings.describe("host"));
   if (!socket) return socket.error();
-  return std::unique_ptr<Collector>(std::make_unique<DockerCollector>(
-      host.empty() ? std::string(kDefaultHost) : host, std::move(*socket)));
+  return std::unique_ptr<Collector>(
+      std::make_unique<DockerCollector>(host.empty() ? std::string(kDefaultHost) : host,
+                                        std::move(*socket), context.shared.remote_wait));
 }
 
 }  // namespace portman

@@ -7,6 +7,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -109,6 +110,25 @@ class SocketsCollector final : public Collector {
  public:
   explicit SocketsCollector(CollectorOptions options) : options_(std::move(options)) {}
 
+  // A second look from the same source, now that the other collectors are done: the sockets of
+  // the first one that are no longer there are dropped (200 listeners a second come and go while
+  // /proc is walked). Only sockets this collector added, and only when the second look worked.
+  void confirm(const ScanScope& scope, LiveState& state) override {
+    if (added_.empty()) return;
+    std::vector<ListeningSocket> now;
+    int err = 0;
+    Status st = used_ == "netlink" ? fetch_sock_diag(scope.only, now, err)
+                                   : read_proc_net(options_.procfs, scope, now);
+    if (!st) return;
+    std::set<std::pair<Protocol, std::uint64_t>> alive;
+    for (const ListeningSocket& s : now) alive.insert({s.protocol, s.inode});
+    std::erase_if(state.sockets, [&](const ListeningSocket& s) {
+      std::pair<Protocol, std::uint64_t> id{s.protocol, s.inode};
+      return s.netns == netns_ && added_.count(id) && !alive.count(id);
+    });
+    added_.clear();
+  }
+
   Status collect(const ScanScope& scope, LiveState& state) override {
     const std::string& source = options_.socket_source;
     if (source != "auto" && source != "netlink" && source != "procfs") {
@@ -137,10 +157,14 @@ class SocketsCollector final : public Collector {
 
     const std::string netns = read_netns(options_.procfs);
     state.sockets.reserve(state.sockets.size() + found.size());
+    added_.clear();
     for (ListeningSocket& s : found) {
       s.netns = netns;
+      if (s.inode != 0) added_.insert({s.protocol, s.inode});
       state.sockets.push_back(std::move(s));
     }
+    used_ = used;
+    netns_ = netns;
     state.socket_source = used;
     state.netns = netns;
     state.ephemeral_ports = read_ephemeral_ports(options_.procfs);
@@ -149,6 +173,10 @@ class SocketsCollector final : public Collector {
 
  private:
   CollectorOptions options_;
+  // What the last collect() added, for confirm(): the source it used, its namespace, the
+  // sockets by protocol and inode (an inode is unique while its socket exists).
+  std::string used_, netns_;
+  std::set<std::pair<Protocol, std::uint64_t>> added_;
 };
 
 }  // namespace

@@ -71,6 +71,29 @@ pid_t lock_holder(ino_t ino) {
   return 0;
 }
 
+// "pid 4242 (portman)", "pid 4242 (portman, stopped)" from /proc/PID/stat: who to look at when a
+// lock is held too long. A stopped holder (SIGSTOP, a debugger) never lets go by itself.
+std::string describe_holder(pid_t pid) {
+  std::string out = "pid " + std::to_string(pid);
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string stat;
+  if (!std::getline(in, stat)) return out;
+  // "4242 (comm) S ...": comm may hold blanks and parentheses, so up to the last ')'.
+  auto open = stat.find('('), close = stat.rfind(')');
+  if (open == std::string::npos || close == std::string::npos || close < open ||
+      close + 2 >= stat.size())
+    return out;
+  std::string comm = stat.substr(open + 1, close - open - 1);
+  for (char& c : comm)
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) c = '?';
+  const char state = stat[close + 2];
+  out += " (" + comm;
+  if (state == 'T') out += ", stopped";
+  if (state == 't') out += ", stopped by a debugger";
+  if (state == 'D') out += ", waiting on the disk";
+  return out + ")";
+}
+
 // "www-data (uid 33)", or "uid 33" without a name: for messages.
 std::string describe_user(uid_t uid) {
   auto name = user_name(uid);
@@ -295,9 +318,9 @@ Result<RegistryLock> lock_registry(const fs::path& registry, std::chrono::millis
     if (errno != EWOULDBLOCK && errno != EINTR) return io_error("cannot lock", lock_path);
     if (std::chrono::steady_clock::now() >= deadline) {
       pid_t holder = lock_holder(st.st_ino);
-      std::string who = holder > 0 ? "pid " + std::to_string(holder) : "another process";
+      std::string who = holder > 0 ? describe_holder(holder) : "another process";
       return make_error(ErrorKind::io, "registry " + registry.string() + " is locked by " + who +
-                                           " (" + lock_path.string() + "); gave up after " +
+                                           " on " + lock_path.string() + "; gave up after " +
                                            std::to_string(timeout.count()) +
                                            "ms (lock_timeout in portman.yml)");
     }
@@ -385,12 +408,17 @@ Result<std::vector<std::string>> save_registry(const RegistryLock& lock, const R
 
   // A new registry is 0644 less the umask; an existing one's temp file is private until it
   // takes the registry's owner and mode.
+  auto unchanged = [&](const Error& e) {
+    return make_error(e.kind, "cannot save registry " + file.string() + ": " + e.message +
+                                  "; the registry is unchanged");
+  };
   auto tmp = create_exclusive(dir.get(), dir_path, name + ".tmp.", reg.exists ? 0600 : 0644);
-  if (!tmp) return tmp.error();
+  if (!tmp) return unchanged(tmp.error());
   const fs::path tmp_path = dir_path / tmp->name;
+  // A full disk or a failing one: the old file stays as it was, with no debris beside it.
   auto fail = [&](Error e) -> Result<std::vector<std::string>> {
-    ::unlinkat(dir.get(), tmp->name.c_str(), 0);  // a full disk leaves the old file, no debris
-    return e;
+    ::unlinkat(dir.get(), tmp->name.c_str(), 0);
+    return unchanged(e);
   };
   std::vector<std::string> warnings;
   if (reg.exists) {

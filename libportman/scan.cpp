@@ -19,6 +19,8 @@ LiveState Scanner::scan(const ScanScope& scope) {
     std::chrono::duration<double> took = std::chrono::steady_clock::now() - start;
     state.runs.push_back({e.name, st.ok(), took.count(), st.ok() ? "" : st.error().message});
   }
+  // The walk of /proc and Docker take a while; a socket closed meanwhile must not be reported.
+  for (Entry& e : collectors_) e.collector->confirm(scope, state);
   // One order for every consumer: port, protocol, family, address.
   std::sort(state.sockets.begin(), state.sockets.end(),
             [](const ListeningSocket& a, const ListeningSocket& b) {
