@@ -54,7 +54,7 @@ mkdir -p "$OUT"
 run_one() {  # label binary
   local label=$1 bin=$2
   log "$label: $bin"
-  PORTMAN_ATTACK_SCALE=$SCALE PORTMAN_ATTACK_AGENT=$bin \
+  PORTMAN_ATTACK_SCALE=$SCALE PORTMAN_TEST_BIN=$bin \
     "$TESTS" "[attack]" --durations yes >"$OUT/$label.txt" 2>&1
   log "$label: exit $? (raw output in $OUT/$label.txt)"
 }

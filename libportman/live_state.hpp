@@ -85,7 +85,10 @@ struct CollectorRun {
 struct LiveState {
   std::vector<ListeningSocket> sockets;
   std::vector<CollectorRun> runs;
-  int processes_unreadable = 0;       // processes whose fds could not be read (permissions)
+  int processes_unreadable = 0;  // processes whose fds could not be read (permissions)
+  // When the sockets were last looked at (the start of the scan's confirming look), in
+  // milliseconds since the epoch: a socket closed before then is not in `sockets`.
+  std::int64_t sockets_seen_at_unix_ms = 0;
   std::string socket_source;          // "netlink" or "procfs": where the sockets came from
   std::string owner_source;           // "bpf" or "procfs": how their owners were found; empty: not
   std::string owner_source_fallback;  // why owners.method auto used procfs, for a debug log

@@ -137,6 +137,7 @@ std::string scan_report_text(const Registry& registry, const LiveState& live,
       .field("owner_source", live.owner_source)
       .field("sockets_owner_unknown", count(sum.sockets_owner_unknown))
       .field("processes_unreadable", static_cast<std::int64_t>(sum.processes_unreadable))
+      .field("sockets_seen_at_unix_ms", live.sockets_seen_at_unix_ms)
       .end_object();
   out += '\n';
   return out;

@@ -100,8 +100,25 @@ RunResult run(const std::vector<std::string>& argv, const RunOptions& options) {
   return r;
 }
 
+std::string portman_under_test() {
+  const char* bin = std::getenv("PORTMAN_TEST_BIN");
+  return bin && *bin ? bin : PORTMAN_BIN;
+}
+
+void exec_portman(const std::vector<std::string>& args) {
+  std::vector<std::string> argv = {portman_under_test()};
+  argv.insert(argv.end(), args.begin(), args.end());
+  std::vector<char*> a;
+  for (auto& x : argv) a.push_back(x.data());
+  a.push_back(nullptr);
+  char config[] = "PORTMAN_CONFIG=/dev/null";
+  char* env[] = {config, nullptr};
+  ::execve(a[0], a.data(), env);
+  ::_exit(127);
+}
+
 RunResult portman(const std::vector<std::string>& args, const RunOptions& options) {
-  std::vector<std::string> argv = {options.portman.value_or(PORTMAN_BIN)};
+  std::vector<std::string> argv = {options.portman.value_or(portman_under_test())};
   argv.insert(argv.end(), args.begin(), args.end());
   RunOptions o = options;
   o.env.emplace("PORTMAN_CONFIG", "/dev/null");
@@ -180,7 +197,7 @@ Agent::Agent(const std::vector<std::string>& args, const RunOptions& options) {
     ::dup2(in, 1);
     ::dup2(e, 2);
     if (options.uid && (::setgid(*options.uid) != 0 || ::setuid(*options.uid) != 0)) ::_exit(126);
-    std::vector<std::string> argv = {options.portman.value_or(PORTMAN_BIN),
+    std::vector<std::string> argv = {options.portman.value_or(portman_under_test()),
                                      "agent",
                                      "--web.listen-address",
                                      "127.0.0.1:0",

@@ -35,6 +35,14 @@ std::string sanitizer_report(const std::string& text);
 // holds a sanitizer report (sanitizer builds: the child inherits the test's *SAN_OPTIONS).
 RunResult run(const std::vector<std::string>& argv, const RunOptions& options = {});
 
+// The portman the tests run: $PORTMAN_TEST_BIN when set (an older build, to measure what a fix
+// changed: the fault tests' "before" figures), else this build's.
+std::string portman_under_test();
+
+// For a forked child whose output is already redirected: execs portman_under_test() with ARGS and
+// only PORTMAN_CONFIG=/dev/null in its environment. Never returns (exit 127 if exec fails).
+[[noreturn]] void exec_portman(const std::vector<std::string>& args);
+
 // Runs portman with a scratch-free default: no colour, PORTMAN_CONFIG=/dev/null (defaults).
 RunResult portman(const std::vector<std::string>& args, const RunOptions& options = {});
 

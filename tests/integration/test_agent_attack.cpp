@@ -4,7 +4,7 @@
 // baseline, measured first in the same test, and every scrape must succeed.
 //
 // The attacks here are scaled down (~15 s each); PORTMAN_ATTACK_SCALE=full runs them at the
-// issue's scale (600 idle, 600 slow, 200 password clients), and PORTMAN_ATTACK_AGENT=PATH runs
+// issue's scale (600 idle, 600 slow, 200 password clients), and PORTMAN_TEST_BIN=PATH runs
 // them against another portman binary (an older build, for before/after figures): that is what
 // bench/agent_attack.sh does. Each test prints one "figures:" line.
 #include <catch2/catch.hpp>
@@ -49,12 +49,6 @@ bool full_scale() {
 
 int scaled(int small, int full) {
   return full_scale() ? full : small;
-}
-
-itest::RunOptions agent_options() {
-  itest::RunOptions o;
-  if (const char* bin = std::getenv("PORTMAN_ATTACK_AGENT")) o.portman = bin;
-  return o;
 }
 
 const std::string kWeb = std::string(PORTMAN_FIXTURES_DIR) + "/web/web-config.yml";
@@ -293,7 +287,7 @@ std::vector<std::string> agent_args(const TempDir& dir, std::vector<std::string>
 TEST_CASE("attack: idle connections from one client do not stop the scrapes", "[attack]") {
   raise_fd_limit();
   TempDir dir;
-  Agent agent(agent_args(dir), agent_options());
+  Agent agent(agent_args(dir), itest::RunOptions{});
   const std::string url = agent.url("/metrics");
   const int scrapes = scaled(20, 40);
   Latencies base = scrape(url, scrapes);
@@ -321,7 +315,7 @@ TEST_CASE("attack: headers trickled a byte a second are cut at the deadline and 
           "[attack]") {
   raise_fd_limit();
   TempDir dir;
-  Agent agent(agent_args(dir), agent_options());
+  Agent agent(agent_args(dir), itest::RunOptions{});
   const std::string url = agent.url("/metrics");
   Latencies base = scrape(url, 20);
   REQUIRE(base.failed == 0);
@@ -359,7 +353,7 @@ TEST_CASE("attack: headers trickled a byte a second are cut at the deadline and 
 
 TEST_CASE("attack: 1 MB headers are refused at once and scrapes go on", "[attack]") {
   TempDir dir;
-  Agent agent(agent_args(dir), agent_options());
+  Agent agent(agent_args(dir), itest::RunOptions{});
   const std::string url = agent.url("/metrics");
   Latencies base = scrape(url, 20);
   REQUIRE(base.failed == 0);
@@ -399,7 +393,7 @@ TEST_CASE("attack: 1 MB headers are refused at once and scrapes go on", "[attack
 
 TEST_CASE("attack: wrong passwords over TLS neither starve the scraper nor /healthz", "[attack]") {
   TempDir dir;
-  Agent agent(agent_args(dir, {"--web.config.file", kWeb}), agent_options());
+  Agent agent(agent_args(dir, {"--web.config.file", kWeb}), itest::RunOptions{});
   const std::string base_url = "https://localhost:" + std::to_string(agent.port());
   const std::vector<std::string> tls = {"--cacert", kCa, "-u", "alice:s3cret"};
   Latencies base = scrape(base_url + "/metrics", 20, tls);  // the first one pays bcrypt
@@ -450,7 +444,7 @@ TEST_CASE("attack: wrong passwords over TLS neither starve the scraper nor /heal
 TEST_CASE("attack: keep-alive serves two requests on one connection and a long query gets 414",
           "[attack]") {
   TempDir dir;
-  Agent agent(agent_args(dir), agent_options());
+  Agent agent(agent_args(dir), itest::RunOptions{});
   int fd = connect_from(agent.port(), "127.0.0.1", false);
   REQUIRE(fd >= 0);
   timeval tv{5, 0};
@@ -490,7 +484,7 @@ TEST_CASE("attack: keep-alive serves two requests on one connection and a long q
 
 TEST_CASE("attack: a TLS scraper reuses its connection", "[attack]") {
   TempDir dir;
-  Agent agent(agent_args(dir, {"--web.config.file", kWeb}), agent_options());
+  Agent agent(agent_args(dir, {"--web.config.file", kWeb}), itest::RunOptions{});
   const std::string base_url = "https://localhost:" + std::to_string(agent.port());
   auto r = itest::run({"/usr/bin/curl", "-sv", "--cacert", kCa, "-u", "alice:s3cret", "-o",
                        "/dev/null", "-o", "/dev/null", "-w", "%{http_code}\n",

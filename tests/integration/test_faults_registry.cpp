@@ -35,19 +35,6 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// The portman under test: PORTMAN_FAULT_BIN (an older build, for figures before a fix) or this
-// build's.
-std::string portman_bin() {
-  const char* bin = std::getenv("PORTMAN_FAULT_BIN");
-  return bin ? bin : PORTMAN_BIN;
-}
-
-itest::RunResult pm(const std::vector<std::string>& args) {
-  itest::RunOptions o;
-  o.portman = portman_bin();
-  return itest::portman(args, o);
-}
-
 // The test process in a mount namespace of its own, once; mounts are private to it.
 void own_mount_namespace() {
   static bool done = false;
@@ -135,15 +122,7 @@ pid_t start_portman(const std::vector<std::string>& args) {
     int null = ::open("/dev/null", O_RDWR);
     ::dup2(null, 1);
     ::dup2(null, 2);
-    std::vector<std::string> argv = {portman_bin()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> a;
-    for (auto& x : argv) a.push_back(x.data());
-    a.push_back(nullptr);
-    char config[] = "PORTMAN_CONFIG=/dev/null";
-    char* env[] = {config, nullptr};
-    ::execve(a[0], a.data(), env);
-    ::_exit(127);
+    itest::exec_portman(args);
   }
   return pid;
 }
@@ -196,7 +175,7 @@ TEST_CASE("faults: a registry folder that fills up mid-write leaves the registry
   const fs::path reg = small / "reg.json", filler = small / "filler";
   itest::write_file(reg, seed(120));
   // One save, so that the registry, its .bak and its lock exist as portman writes them.
-  REQUIRE(pm({"update", "4000", "active", "--registry", reg.string()}).code == 0);
+  REQUIRE(itest::portman({"update", "4000", "active", "--registry", reg.string()}).code == 0);
   const std::size_t size = fs::file_size(reg);
   INFO("registry of " << size << " bytes");
   REQUIRE(size > 3 * 4096);  // several pages: a write that stops part of the way is possible
@@ -216,14 +195,14 @@ TEST_CASE("faults: a registry folder that fills up mid-write leaves the registry
     if (round % 3 == 1) args = {"update", port, "maintenance", "-n", "round " + port};
     if (round % 3 == 2) args = {"release", port, "--force"};
     args.insert(args.end(), {"--registry", reg.string()});
-    auto r = pm(args);
+    auto r = itest::portman(args);
     INFO("free " << keep << " bytes, " << args[0] << ": exit " << r.code << ", " << r.err);
     CHECK(debris(small).empty());
     if (r.code == 0) {
       ++saved;
       CHECK(itest::read_file(reg) != before);
       CHECK(itest::read_file(small / "reg.json.bak") == before);
-      CHECK(pm({"validate", "--registry", reg.string()}).code == 0);
+      CHECK(itest::portman({"validate", "--registry", reg.string()}).code == 0);
       continue;
     }
     ++failed;
@@ -245,7 +224,7 @@ TEST_CASE("faults: a registry folder that fills up mid-write leaves the registry
   CHECK(saved > 0);
   WARN(failed << " saves failed for want of space and " << saved << " succeeded");
   fs::remove(filler);
-  auto after = pm({"validate", "--registry", reg.string()});
+  auto after = itest::portman({"validate", "--registry", reg.string()});
   INFO(after.out << after.err);
   CHECK(after.code == 0);
   CHECK(names_in(small) == std::set<std::string>{"reg.json", "reg.json.bak", "reg.json.lock"});
@@ -259,7 +238,7 @@ TEST_CASE("faults: a registry on a full file system with no lock file yet") {
   itest::write_file(reg, seed(40));
   const std::string before = itest::read_file(reg);
   fill_leaving(small / "filler", 0);
-  auto r = pm({"allocate", "x", "-t", "web", "--registry", reg.string()});
+  auto r = itest::portman({"allocate", "x", "-t", "web", "--registry", reg.string()});
   INFO(r.err);
   CHECK(r.code == 1);
   CHECK(one_error_line(r.err));
@@ -275,7 +254,7 @@ TEST_CASE("faults: a read-only registry folder refuses changes in one line and s
   const fs::path reg = data / "reg.json";
   itest::write_file(reg, seed(3));
   SECTION("with its lock file already there") {
-    REQUIRE(pm({"update", "4000", "active", "--registry", reg.string()}).code == 0);
+    REQUIRE(itest::portman({"update", "4000", "active", "--registry", reg.string()}).code == 0);
   }
   SECTION("before any lock file") {}
   const std::set<std::string> files = names_in(data);
@@ -285,7 +264,7 @@ TEST_CASE("faults: a read-only registry folder refuses changes in one line and s
                                         {"update", "4001", "deprecated"},
                                         {"release", "4002", "--force"}}) {
     args.insert(args.end(), {"--registry", reg.string()});
-    auto r = pm(args);
+    auto r = itest::portman(args);
     INFO(args[0] << ": " << r.err);
     CHECK(r.code == 1);
     CHECK(one_error_line(r.err));
@@ -295,11 +274,12 @@ TEST_CASE("faults: a read-only registry folder refuses changes in one line and s
   CHECK(itest::read_file(reg) == before);
   CHECK(names_in(data) == files);
   // Reading needs no lock: list, validate and scan work on a read-only registry.
-  auto list = pm({"list", "--json", "--registry", reg.string()});
+  auto list = itest::portman({"list", "--json", "--registry", reg.string()});
   CHECK(list.code == 0);
   CHECK(list.json().size() == 3);
-  CHECK(pm({"validate", "--registry", reg.string()}).code == 0);
-  auto scan = pm({"scan", "--json", "--no-collector.docker", "--registry", reg.string()});
+  CHECK(itest::portman({"validate", "--registry", reg.string()}).code == 0);
+  auto scan =
+      itest::portman({"scan", "--json", "--no-collector.docker", "--registry", reg.string()});
   INFO(scan.err);
   CHECK(scan.code == 0);
 }
@@ -316,7 +296,7 @@ TEST_CASE("faults: a registry replaced by a folder is refused, before and while 
                                           {"release", "4000", "--force"}}) {
       args.insert(args.end(), {"--no-collector.docker", "--registry", reg.string()});
       if (args[0] == "list") args.erase(args.begin() + 1);  // list has no collectors
-      auto r = pm(args);
+      auto r = itest::portman(args);
       INFO(args[0] << ": " << r.err);
       CHECK(r.code == 3);
       CHECK(one_error_line(r.err));
@@ -328,7 +308,7 @@ TEST_CASE("faults: a registry replaced by a folder is refused, before and while 
   }
   SECTION("replaced while the command waits for the lock") {
     itest::write_file(reg, seed(2));
-    REQUIRE(pm({"update", "4000", "active", "--registry", reg.string()}).code == 0);
+    REQUIRE(itest::portman({"update", "4000", "active", "--registry", reg.string()}).code == 0);
     int fd = ::open((dir / "reg.json.lock").c_str(), O_RDWR | O_CLOEXEC);
     REQUIRE(::flock(fd, LOCK_EX) == 0);
     pid_t pid = start_portman({"allocate", "x", "-t", "web", "--registry", reg.string()});
@@ -360,7 +340,7 @@ TEST_CASE("faults: a registry link that loops or points at a folder is refused i
   for (std::vector<std::string> args :
        {std::vector<std::string>{"list"}, {"allocate", "x", "-t", "web"}}) {
     args.insert(args.end(), {"--registry", (dir / "a.json").string()});
-    auto r = pm(args);
+    auto r = itest::portman(args);
     INFO(args[0] << ": " << r.err);
     CHECK(r.code == 1);
     CHECK(one_error_line(r.err));
@@ -369,7 +349,7 @@ TEST_CASE("faults: a registry link that loops or points at a folder is refused i
   }
   fs::create_directories(dir / "folder");
   fs::create_symlink("folder", dir / "to-folder.json");
-  auto r = pm({"allocate", "x", "-t", "web", "--registry", dir / "to-folder.json"});
+  auto r = itest::portman({"allocate", "x", "-t", "web", "--registry", dir / "to-folder.json"});
   INFO(r.err);
   CHECK(r.code == 3);
   CHECK(one_error_line(r.err));
@@ -383,14 +363,14 @@ TEST_CASE("faults: a lock held by a stopped portman times out naming it, then a 
   TempDir dir;
   const fs::path reg = dir / "reg.json", lock = dir / "reg.json.lock";
   itest::write_file(reg, seed(40000));  // about 5 MB: a save takes long enough to catch
-  REQUIRE(pm({"update", "4000", "active", "--registry", reg.string()}).code == 0);
+  REQUIRE(itest::portman({"update", "4000", "active", "--registry", reg.string()}).code == 0);
   itest::write_file(dir / "portman.yml", "lock_timeout: 500ms\n");
   pid_t holder = portman_stopped_holding_lock(reg, "stopped");
   if (holder < 0) portman::test::skip_test("every save finished before it could be stopped");
 
   auto start = std::chrono::steady_clock::now();
-  auto r = pm({"allocate", "waiter", "-t", "web", "--config", (dir / "portman.yml").string(),
-               "--registry", reg.string()});
+  auto r = itest::portman({"allocate", "waiter", "-t", "web", "--config",
+                           (dir / "portman.yml").string(), "--registry", reg.string()});
   double took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   INFO(r.err);
   CHECK(r.code == 1);
@@ -407,14 +387,14 @@ TEST_CASE("faults: a lock held by a stopped portman times out naming it, then a 
   ::waitpid(holder, nullptr, 0);
   CHECK(fs::exists(lock));  // the stale lock file stays, and holds nobody up
   start = std::chrono::steady_clock::now();
-  auto next = pm({"allocate", "after", "-t", "web", "--config", (dir / "portman.yml").string(),
-                  "--registry", reg.string()});
+  auto next = itest::portman({"allocate", "after", "-t", "web", "--config",
+                              (dir / "portman.yml").string(), "--registry", reg.string()});
   took = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   INFO(next.err);
   CHECK(next.code == 0);
   CHECK(took < 5.0);
   CHECK(debris(dir.path()).empty());
-  auto v = pm({"validate", "--registry", reg.string()});
+  auto v = itest::portman({"validate", "--registry", reg.string()});
   CHECK(v.code == 0);
   bool found = false;
   const json doc = json::parse(itest::read_file(reg));

@@ -5,15 +5,15 @@
 // wrote its answer.
 //
 // How the test tells: every churn listener gets a port of its own, and the test notes when its
-// process was reaped (after its socket closed). A finding for a port whose listener was reaped
-// more than kSlack before portman's first byte of output reached the test is a socket the scan
-// reported after it had gone. PORTMAN_FAULT_SECONDS sets how long the churn lasts (default 12).
+// process was reaped (after its socket closed). The scan says when it last looked at the sockets
+// (`sockets_seen_at_unix_ms`); a finding for a port whose listener was reaped more than kSlack
+// before that is a socket the scan reported after it had gone. PORTMAN_FAULT_SECONDS sets how long
+// the churn lasts (default 12).
 #include <catch2/catch.hpp>
 
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <poll.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -42,29 +42,22 @@ using Clock = std::chrono::steady_clock;
 
 namespace {
 
-// The portman under test: PORTMAN_FAULT_BIN (an older build, for figures before a fix) or this
-// build's.
-std::string portman_bin() {
-  const char* bin = std::getenv("PORTMAN_FAULT_BIN");
-  return bin ? bin : PORTMAN_BIN;
-}
-
-itest::RunResult pm(const std::vector<std::string>& args) {
-  itest::RunOptions o;
-  o.portman = portman_bin();
-  return itest::portman(args, o);
-}
-
 constexpr int kFirstPort = 20000, kPorts = 12000;  // below the ephemeral range
 constexpr int kPerSecond = 200;
-// Between portman's last look at the sockets and its first byte reaching the test: the report
-// is written, and the machine may be busy.
-constexpr auto kSlack = std::chrono::milliseconds(30);
+// The scan's instant is in whole milliseconds, and the reaper notes its time after waitpid().
+constexpr auto kSlack = std::chrono::milliseconds(2);
+using Wall = std::chrono::system_clock;
+
+// When the scan last looked at the sockets, as it says in its JSON.
+Wall::time_point sockets_seen_at(const json& scan) {
+  return Wall::time_point(
+      std::chrono::milliseconds(scan.at("sockets_seen_at_unix_ms").get<std::int64_t>()));
+}
 
 // One churn listener's life, as the test saw it.
 struct Life {
-  Clock::time_point forked;
-  std::optional<Clock::time_point> reaped;
+  Wall::time_point forked;
+  std::optional<Wall::time_point> reaped;
 };
 
 // Forks kPerSecond processes a second; each listens on its own port for a while and exits.
@@ -85,11 +78,11 @@ class Churn {
 
   // How long before `t` the listener on `port` had certainly gone (was reaped); nullopt when it
   // may still have been there at `t`, or no churn listener had that port.
-  std::optional<Clock::duration> gone_for(int port, Clock::time_point t) {
+  std::optional<Wall::duration> gone_for(int port, Wall::time_point t) {
     std::lock_guard lock(mu_);
     auto it = lives_.find(port);
     if (it == lives_.end()) return std::nullopt;
-    std::optional<Clock::duration> gone;
+    std::optional<Wall::duration> gone;
     for (const Life& l : it->second) {
       if (l.forked >= t) continue;
       if (!l.reaped || *l.reaped >= t) return std::nullopt;
@@ -106,9 +99,9 @@ class Churn {
       const int port = kFirstPort + i % kPorts;
       // Most live 5 to 80 ms, shorter than a scan; one in four 300 to 600 ms, so that some
       // outlive a scan even on a busy machine and are rightly reported.
-      const int life_ms = i % 4 == 3 ? 300 + static_cast<int>(rng() % 301)
-                                     : 5 + static_cast<int>(rng() % 76);
-      auto forked = Clock::now();
+      const int life_ms =
+          i % 4 == 3 ? 300 + static_cast<int>(rng() % 301) : 5 + static_cast<int>(rng() % 76);
+      auto forked = Wall::now();
       pid_t pid = ::fork();
       if (pid == 0) {
         // Only async-signal-safe calls: the parent has threads.
@@ -145,7 +138,7 @@ class Churn {
         for (auto it = children_.begin(); it != children_.end();) {
           int status = 0;
           if (::waitpid(it->first, &status, WNOHANG) == it->first) {
-            lives_[it->second].back().reaped = Clock::now();
+            lives_[it->second].back().reaped = Wall::now();
             if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) ++failed_;
             it = children_.erase(it);
           } else {
@@ -166,60 +159,6 @@ class Churn {
   std::thread forker_, reaper_;
 };
 
-struct TimedRun {
-  int code = -1;
-  std::string out, err;
-  Clock::time_point first_out;  // when the first byte of stdout arrived
-};
-
-// portman with `args`, timing its first byte of output.
-TimedRun run_timed(const std::vector<std::string>& args) {
-  int out[2], err[2];
-  REQUIRE(::pipe2(out, O_CLOEXEC) == 0);
-  REQUIRE(::pipe2(err, O_CLOEXEC) == 0);
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    ::dup2(out[1], 1);
-    ::dup2(err[1], 2);
-    std::vector<std::string> argv = {portman_bin()};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> a;
-    for (auto& x : argv) a.push_back(x.data());
-    a.push_back(nullptr);
-    char config[] = "PORTMAN_CONFIG=/dev/null";
-    char* env[] = {config, nullptr};
-    ::execve(a[0], a.data(), env);
-    ::_exit(127);
-  }
-  ::close(out[1]);
-  ::close(err[1]);
-  TimedRun r;
-  pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
-  int open = 2;
-  char buf[65536];
-  while (open > 0) {
-    if (::poll(fds, 2, -1) < 0) continue;
-    for (int i = 0; i < 2; ++i) {
-      if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
-      ssize_t n = ::read(fds[i].fd, buf, sizeof buf);
-      if (n > 0) {
-        if (i == 0 && r.out.empty()) r.first_out = Clock::now();
-        (i == 0 ? r.out : r.err).append(buf, static_cast<size_t>(n));
-      } else {
-        ::close(fds[i].fd);
-        fds[i].fd = -1;
-        --open;
-      }
-    }
-  }
-  int status = 0;
-  ::waitpid(pid, &status, 0);
-  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  return r;
-}
-
 int churn_seconds() {
   const char* s = std::getenv("PORTMAN_FAULT_SECONDS");
   int n = s ? std::atoi(s) : 0;
@@ -228,8 +167,8 @@ int churn_seconds() {
 
 // Skips unless this portman loads its BPF owner source here.
 void require_bpf(const std::string& reg) {
-  auto r =
-      pm({"scan", "--json", "--no-collector.docker", "--owners.method", "bpf", "--registry", reg});
+  auto r = itest::portman(
+      {"scan", "--json", "--no-collector.docker", "--owners.method", "bpf", "--registry", reg});
   if (r.code == 2 && r.err.find("built without BPF") != std::string::npos)
     portman::test::skip_test("portman was built without BPF (clang or bpftool missing)");
   INFO(r.err);
@@ -254,7 +193,7 @@ void scans_during_churn(const std::string& method) {
   // must add none.
   int unreadable_before = 0;
   {
-    auto quiet = pm(
+    auto quiet = itest::portman(
         {"scan", "--json", "--no-collector.docker", "--owners.method", method, "--registry", reg});
     REQUIRE(quiet.code == 0);
     unreadable_before = quiet.json()["processes_unreadable"];
@@ -265,7 +204,7 @@ void scans_during_churn(const std::string& method) {
   std::vector<int> durations;
   while (Clock::now() < end) {
     auto start = Clock::now();
-    TimedRun r = run_timed(
+    itest::RunResult r = itest::portman(
         {"scan", "--json", "--no-collector.docker", "--owners.method", method, "--registry", reg});
     durations.push_back(static_cast<int>(
         std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - start).count()));
@@ -290,13 +229,13 @@ void scans_during_churn(const std::string& method) {
       int port = f["port"];
       if (port < kFirstPort || port >= kFirstPort + kPorts) continue;
       ++churn_findings;
-      auto gone = churn.gone_for(port, r.first_out);
+      auto gone = churn.gone_for(port, sockets_seen_at(j));
       if (gone && *gone > kSlack) {
         ++stale;
         WARN("scan " << scans << " (" << durations.back() << " ms): port " << port
                      << " reported; its listener had gone "
                      << std::chrono::duration_cast<std::chrono::milliseconds>(*gone).count()
-                     << " ms before the answer");
+                     << " ms before the scan's last look at the sockets");
       }
     }
   }
@@ -350,25 +289,26 @@ TEST_CASE("faults: a listener whose process exits during the scan is not reporte
     for (int i = 0; i < 20; ++i)
       listeners.push_back(std::make_unique<itest::Listener>(
           std::vector<std::string>{"tcp:127.0.0.1:" + std::to_string(first + i)}));
-    std::vector<Clock::time_point> stopped(listeners.size());
-    const auto start = Clock::now();
+    std::vector<Wall::time_point> stopped(listeners.size());
+    const auto start = Wall::now();
     std::thread killer([&] {
       for (std::size_t i = 0; i < listeners.size(); ++i) {
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
         listeners[i]->stop();
-        stopped[i] = Clock::now();
+        stopped[i] = Wall::now();
       }
     });
-    TimedRun r = run_timed({"scan", "--json", "--no-collector.docker", "--registry", reg});
+    itest::RunResult r =
+        itest::portman({"scan", "--json", "--no-collector.docker", "--registry", reg});
     killer.join();
     INFO(r.err);
     REQUIRE(r.code == 0);
     json j = json::parse(r.out);
     for (const auto& c : j["collectors"]) CHECK(c["success"].get<bool>());
-    const auto answered = r.first_out - kSlack;
+    const auto answered = sockets_seen_at(j) - kSlack;
     for (std::size_t i = 0; i < stopped.size(); ++i)
       gone_during_scan += stopped[i] > start && stopped[i] < answered;
-    // A listener stopped well before the answer arrived must not be in it.
+    // A listener stopped before the scan's last look at the sockets must not be in it.
     for (const auto& s : j["listening"]) {
       int port = s["port"];
       if (port >= first && port < first + 20 && stopped[port - first] < answered) {

@@ -234,13 +234,6 @@ bool wait_for(const Agent& agent, const std::string& name, double value, double 
   return false;
 }
 
-// The agent under test: PORTMAN_FAULT_BIN (an older build, for figures before a fix) or this
-// build's.
-itest::RunOptions agent_options(itest::RunOptions o = {}) {
-  if (const char* bin = std::getenv("PORTMAN_FAULT_BIN")) o.portman = bin;
-  return o;
-}
-
 const char* kRegistry = R"({"allocations": {"7000": {"service": "stays"}}})";
 
 // The agent with Docker in `mode` after a good start: up 1, then the fault.
@@ -251,7 +244,7 @@ void agent_with_docker_fault(const std::string& mode, const std::string& says) {
   FakeDocker docker(dir / "docker.sock", "ok");
   Agent agent({"--scan.min-interval", "0s", "--registry", (dir / "reg.json").string(),
                "--docker.host", docker.host()},
-              agent_options());
+              itest::RunOptions{});
   REQUIRE(wait_for(agent, "portman_docker_up", 1, 10));
   const std::string url = agent.url("/metrics");
   Latencies base = scrape(url, 20);
@@ -394,7 +387,7 @@ TEST_CASE("faults: the agent keeps its scrape latency while Dokploy misbehaves i
     Agent agent(
         {"--scan.min-interval", "0s", "--registry", (dir / "reg.json").string(),
          "--no-collector.docker", "--dokploy.interval", "1s", "--dokploy.timeout", "1s"},
-        agent_options({{{"DOKPLOY_API_URL", good->url()}, {"DOKPLOY_API_KEY", "test-key"}}}));
+        itest::RunOptions{{{"DOKPLOY_API_URL", good->url()}, {"DOKPLOY_API_KEY", "test-key"}}});
     REQUIRE(wait_for(agent, "portman_dokploy_up", 1, 10));
     const std::string url = agent.url("/metrics");
     Latencies base = scrape(url, 20);

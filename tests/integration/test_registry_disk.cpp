@@ -103,15 +103,7 @@ pid_t start_portman(const std::vector<std::string>& args) {
     int null = ::open("/dev/null", O_RDWR);
     ::dup2(null, 1);
     ::dup2(null, 2);
-    std::vector<std::string> argv = {PORTMAN_BIN};
-    argv.insert(argv.end(), args.begin(), args.end());
-    std::vector<char*> a;
-    for (auto& x : argv) a.push_back(x.data());
-    a.push_back(nullptr);
-    char config[] = "PORTMAN_CONFIG=/dev/null";
-    char* env[] = {config, nullptr};
-    ::execve(a[0], a.data(), env);
-    ::_exit(127);
+    itest::exec_portman(args);
   }
   return pid;
 }
