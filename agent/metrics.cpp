@@ -20,10 +20,7 @@
 #include <utility>
 #include <vector>
 
-#include <prometheus/client_metric.h>
-#include <prometheus/metric_family.h>
-#include <prometheus/text_serializer.h>
-
+#include "agent/exposition.hpp"
 #include "agent/metric_catalog.hpp"
 #include "collectors/collector.hpp"
 #include "inventory/inventory_source.hpp"
@@ -34,52 +31,49 @@
 namespace portman::agent {
 namespace {
 
-using prometheus::ClientMetric;
-using prometheus::MetricFamily;
-
-// One family of the catalog being filled: series are kept by label set, so that two sources of
-// the same series (SO_REUSEPORT workers, a port registered twice) give one valid series instead
-// of a duplicate.
+// One family of the catalog being written: its header, then its series as they are added.
+// Series are kept by label set, so that two sources of the same series (SO_REUSEPORT workers, a
+// port registered twice) give one valid series instead of a duplicate.
 class FamilyBuilder {
  public:
-  explicit FamilyBuilder(const MetricSpec& spec) : spec_(spec) {}
+  explicit FamilyBuilder(const MetricSpec& spec) : spec_(spec) {
+    append_family_header(text_, spec.name, spec.help,
+                         spec.type == MetricType::counter ? "counter" : "gauge");
+  }
 
   // Adds a series unless one with the same label values exists (the first one wins). The values
   // are in the order of the catalog's label names.
-  void add(std::vector<std::string> values, double value) {
-    if (values.size() != spec_.labels.size())
-      throw std::logic_error("metric " + std::string(spec_.name) + ": wrong number of labels");
-    // The values, each prefixed by its length so that no two label sets give one key: hashing
-    // one string is much cheaper than ordering vectors of labels at thousands of sockets.
-    std::string key;
-    for (const auto& v : values) ((key += std::to_string(v.size())) += ':') += v;
-    if (!seen_.insert(std::move(key)).second) return;
-    ClientMetric m;
-    m.label.reserve(values.size());
-    for (std::size_t i = 0; i < values.size(); ++i)
-      m.label.push_back({std::string(spec_.labels[i]), std::move(values[i])});
-    if (spec_.type == MetricType::counter)
-      m.counter.value = value;
-    else
-      m.gauge.value = value;
-    metrics_.push_back(std::move(m));
+  void add(std::initializer_list<std::string_view> values, double value) {
+    add_series({values.begin(), values.size()}, value);
+  }
+  void add_sample(const std::vector<std::string>& values, double value) {
+    std::vector<std::string_view> views(values.begin(), values.end());
+    add_series(views, value);
   }
 
   // Series keep the order they were added in: the callers add them by port, then protocol.
-  MetricFamily build() && {
-    return MetricFamily{std::string(spec_.name), std::string(spec_.help),
-                        spec_.type == MetricType::counter ? prometheus::MetricType::Counter
-                                                          : prometheus::MetricType::Gauge,
-                        std::move(metrics_)};
-  }
+  std::string build() && { return std::move(text_); }
 
  private:
+  void add_series(std::span<const std::string_view> values, double value) {
+    if (values.size() != spec_.labels.size())
+      throw std::logic_error("metric " + std::string(spec_.name) + ": wrong number of labels");
+    // The escaped label block is the series' identity: escaping maps distinct values apart.
+    block_.clear();
+    append_label_block(block_, spec_.labels, values);
+    if (!seen_.insert(block_).second) return;
+    ((text_ += spec_.name) += block_) += ' ';
+    append_sample_value(text_, value);
+    text_ += '\n';
+  }
+
   const MetricSpec& spec_;
-  std::vector<ClientMetric> metrics_;
-  std::unordered_set<std::string> seen_;  // the label values of every series added
+  std::string text_;
+  std::string block_;                     // the series being added, reused
+  std::unordered_set<std::string> seen_;  // the label block of every series added
 };
 
-MetricFamily single(const MetricSpec& spec, double value) {
+std::string single(const MetricSpec& spec, double value) {
   FamilyBuilder f(spec);
   f.add({}, value);
   return std::move(f).build();
@@ -100,19 +94,18 @@ std::string type_label(const Entry& e, const Config* config) {
   return e.service_type;
 }
 
-void add_collector_families(const Snapshot& snap, std::vector<MetricFamily>& out) {
+void add_collector_families(const Snapshot& snap, std::string& out) {
   FamilyBuilder success(metric::collector_success);
   FamilyBuilder duration(metric::collector_duration);
   for (const CollectorRun& r : snap.live.runs) {
     success.add({r.collector}, r.success ? 1 : 0);
     duration.add({r.collector}, r.duration_seconds);
   }
-  out.push_back(std::move(success).build());
-  out.push_back(std::move(duration).build());
+  out.append(std::move(success).build());
+  out.append(std::move(duration).build());
 }
 
-void add_listening_family(const Snapshot& snap, const Registry& registry,
-                          std::vector<MetricFamily>& out) {
+void add_listening_family(const Snapshot& snap, const Registry& registry, std::string& out) {
   FamilyBuilder f(metric::listening_port_info);
   // By port, protocol and address, so that the output does not follow the kernel's dump order.
   std::vector<const ListeningSocket*> sockets;
@@ -129,11 +122,10 @@ void add_listening_family(const Snapshot& snap, const Registry& registry,
            o ? o->user : std::string(), s.container(), std::string(service_name_of(s, registry))},
           1);
   }
-  out.push_back(std::move(f).build());
+  out.append(std::move(f).build());
 }
 
-void add_registry_families(const Snapshot& snap, const Registry& registry,
-                           std::vector<MetricFamily>& out) {
+void add_registry_families(const Snapshot& snap, const Registry& registry, std::string& out) {
   std::set<PortKey> listening;
   for (const ListeningSocket& s : snap.live.sockets)
     if (s.on_host(snap.live)) listening.insert(s.key());
@@ -148,12 +140,11 @@ void add_registry_families(const Snapshot& snap, const Registry& registry,
              1);
     up.add({port_label(e.key), proto_label(e.key)}, listening.count(e.key) ? 1 : 0);
   }
-  out.push_back(std::move(info).build());
-  out.push_back(std::move(up).build());
+  out.append(std::move(info).build());
+  out.append(std::move(up).build());
 }
 
-void add_finding_families(const Snapshot& snap, const ScanSummary& summary,
-                          std::vector<MetricFamily>& out) {
+void add_finding_families(const Snapshot& snap, const ScanSummary& summary, std::string& out) {
   FamilyBuilder finding(metric::finding);
   for (const Finding& f : snap.findings)
     finding.add({std::string(to_string(f.kind)), port_label(f.key), proto_label(f.key),
@@ -162,8 +153,8 @@ void add_finding_families(const Snapshot& snap, const ScanSummary& summary,
   FamilyBuilder findings(metric::findings);
   for (FindingKind kind : kAllFindingKinds)
     findings.add({std::string(to_string(kind))}, static_cast<double>(summary.of(kind)));
-  out.push_back(std::move(finding).build());
-  out.push_back(std::move(findings).build());
+  out.append(std::move(finding).build());
+  out.append(std::move(findings).build());
 }
 
 // Port counts of one range by state. A port number is in the first state, in PortState order,
@@ -216,8 +207,7 @@ std::array<std::uint64_t, 4> count_range(const PortRange& range, const PortPlann
   return counts;
 }
 
-void add_range_family(const Snapshot& snap, const Registry& registry,
-                      std::vector<MetricFamily>& out) {
+void add_range_family(const Snapshot& snap, const Registry& registry, std::string& out) {
   FamilyBuilder f(metric::range_ports);
   if (snap.config) {
     PortPlanner planner(*snap.config, registry, snap.live, snap.taken_at);
@@ -230,7 +220,7 @@ void add_range_family(const Snapshot& snap, const Registry& registry,
               static_cast<double>(counts[static_cast<std::size_t>(st)]));
     }
   }
-  out.push_back(std::move(f).build());
+  out.append(std::move(f).build());
 }
 
 // The agent's own process, read from /proc/self as the official client libraries do. A value
@@ -281,7 +271,7 @@ std::optional<double> count_open_fds() {
   return n - 1;  // not the descriptor this count itself holds open
 }
 
-void add_process_families(std::vector<MetricFamily>& out) {
+void add_process_families(std::string& out) {
   std::optional<SelfStat> s;
   try {
     s = read_self_stat();
@@ -289,29 +279,30 @@ void add_process_families(std::vector<MetricFamily>& out) {
     s.reset();
   }
   if (s) {
-    out.push_back(single(metric::process_cpu, s->cpu_seconds));
-    out.push_back(single(metric::process_resident, s->resident_bytes));
-    out.push_back(single(metric::process_virtual, s->virtual_bytes));
-    out.push_back(single(metric::process_start, s->start_time));
+    out.append(single(metric::process_cpu, s->cpu_seconds));
+    out.append(single(metric::process_resident, s->resident_bytes));
+    out.append(single(metric::process_virtual, s->virtual_bytes));
+    out.append(single(metric::process_start, s->start_time));
   }
-  if (auto fds = count_open_fds()) out.push_back(single(metric::process_open_fds, *fds));
+  if (auto fds = count_open_fds()) out.append(single(metric::process_open_fds, *fds));
   rlimit lim{};
   if (getrlimit(RLIMIT_NOFILE, &lim) == 0)  // unlimited: 2^64-1, as Go
-    out.push_back(single(metric::process_max_fds, static_cast<double>(lim.rlim_cur)));
+    out.append(single(metric::process_max_fds, static_cast<double>(lim.rlim_cur)));
 }
 
 // What the sources report about themselves, each family in catalog order: the renderer knows
 // their specs from the tables, not the sources.
-void add_source_families(const Snapshot& snap, std::vector<MetricFamily>& out) {
+void add_source_families(const Snapshot& snap, std::string& out) {
   auto add = [&](const MetricSpec* spec) {
     FamilyBuilder f(*spec);
     auto take = [&](const std::vector<Sample>& samples) {
       for (const Sample& s : samples)
-        if (s.spec == spec || (s.spec && s.spec->name == spec->name)) f.add(s.labels, s.value);
+        if (s.spec == spec || (s.spec && s.spec->name == spec->name))
+          f.add_sample(s.labels, s.value);
     };
     take(snap.live.samples);
     take(snap.inventory_samples);
-    out.push_back(std::move(f).build());
+    out.append(std::move(f).build());
   };
   for (const CollectorSpec& c : collector_table())
     for (const MetricSpec* spec : c.metrics) add(spec);
@@ -337,34 +328,31 @@ std::string render_metrics(const Snapshot& snap, const BuildInfo& build) {
 
   const ScanSummary summary = summarize(registry, snap.live, snap.findings);
 
-  std::vector<MetricFamily> families;
+  std::string families;
+  families.reserve(1 << 20);  // 4,700 series are about 600 KB: grow once or not at all
   {
     FamilyBuilder f(metric::build_info);
     f.add({build.version, build.revision}, 1);
-    families.push_back(std::move(f).build());
+    families.append(std::move(f).build());
   }
   add_collector_families(snap, families);
   add_listening_family(snap, registry, families);
   add_registry_families(snap, registry, families);
   add_finding_families(snap, summary, families);
   add_range_family(snap, registry, families);
-  families.push_back(
+  families.append(
       single(metric::listener_changes, static_cast<double>(snap.listener_changes_total)));
-  families.push_back(single(metric::registry_present, snap.registry_present ? 1 : 0));
-  families.push_back(single(metric::registry_valid, snap.registry_valid ? 1 : 0));
-  families.push_back(single(metric::registry_reload, snap.registry_last_reload_success));
-  families.push_back(
+  families.append(single(metric::registry_present, snap.registry_present ? 1 : 0));
+  families.append(single(metric::registry_valid, snap.registry_valid ? 1 : 0));
+  families.append(single(metric::registry_reload, snap.registry_last_reload_success));
+  families.append(
       single(metric::sockets_owner_unknown, static_cast<double>(summary.sockets_owner_unknown)));
-  families.push_back(
+  families.append(
       single(metric::processes_unreadable, static_cast<double>(summary.processes_unreadable)));
   add_source_families(snap, families);
   add_process_families(families);
 
-  // The serializer imbues the classic locale into the stream, so the global locale cannot turn
-  // 0.5 into 0,5.
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, families);
-  return std::move(out).str();
+  return families;
 }
 
 }  // namespace portman::agent

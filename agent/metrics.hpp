@@ -12,7 +12,8 @@ struct BuildInfo {
   std::string revision;
 };
 
-// Text exposition format 0.0.4, built with prometheus-cpp's metric model and serializer.
+// Text exposition format 0.0.4 (agent/exposition.hpp), byte for byte what prometheus-cpp's
+// TextSerializer writes for the same families (tests/unit/agent/test_exposition.cpp).
 std::string render_metrics(const Snapshot& snap, const BuildInfo& build);
 
 }  // namespace portman::agent

@@ -173,7 +173,8 @@ void require_bpf(const std::string& reg) {
     portman::test::skip_test("portman was built without BPF (clang or bpftool missing)");
   INFO(r.err);
   REQUIRE(r.code == 0);
-  for (const auto& c : r.json()["collectors"])
+  const json scan = r.json();  // kept: a range-for over r.json()[...] would outlive it
+  for (const auto& c : scan["collectors"])
     if (c["collector"] == "owners" && !c["success"].get<bool>()) {
       std::string why = c["error"];
       if (why.find("cannot load the BPF owners iterator") != std::string::npos)

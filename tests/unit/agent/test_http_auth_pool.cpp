@@ -46,9 +46,9 @@ AuthPoolLimits limits(unsigned threads, std::size_t capacity, std::size_t per_cl
 }  // namespace
 
 TEST_CASE("The pool runs a queued job on a worker after its admitted step") {
-  AuthPool pool(limits(1, 4, 2));
   std::promise<bool> ran;
   std::atomic<bool> admitted{false};
+  AuthPool pool(limits(1, 4, 2));  // last: stopped before what its jobs use goes
   auto r = pool.submit(
       "a", [&] { admitted = true; }, [&](bool run) { ran.set_value(run && admitted.load()); });
   CHECK(r == AuthPool::Admit::queued);
@@ -59,8 +59,8 @@ TEST_CASE("The pool runs a queued job on a worker after its admitted step") {
 
 TEST_CASE("The pool sheds a client beyond per_client and everyone beyond capacity") {
   Gate gate;
+  std::atomic<int> runs{0};  // before the pool: its destructor runs the last job
   AuthPool pool(limits(1, 3, 2));
-  std::atomic<int> runs{0};
   auto job = [&](bool run) {
     gate.wait();
     runs += run;
@@ -103,9 +103,9 @@ TEST_CASE("Stopping the pool cancels queued jobs and refuses new ones") {
 }
 
 TEST_CASE("Several workers run checks in parallel") {
-  AuthPool pool(limits(2, 4, 4));
   std::atomic<int> inside{0}, most{0};
   std::atomic<int> done{0};
+  AuthPool pool(limits(2, 4, 4));
   for (int i = 0; i < 2; ++i)
     pool.submit("a", {}, [&](bool) {
       int now = ++inside;

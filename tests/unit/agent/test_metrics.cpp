@@ -22,6 +22,10 @@
 #include <string>
 #include <vector>
 
+#include <prometheus/client_metric.h>
+#include <prometheus/metric_family.h>
+#include <prometheus/text_serializer.h>
+
 #include "agent/metric_catalog.hpp"
 #include "agent/metrics.hpp"
 #include "collectors/docker_collector.hpp"
@@ -124,12 +128,14 @@ const BuildInfo kBuild{"0.1.0", "abc123def456"};
 struct Series {
   std::string name;
   std::map<std::string, std::string> labels;
+  std::vector<std::pair<std::string, std::string>> labels_in_order;
   std::string value;
 };
 
 struct Exposition {
   std::vector<Series> samples;
   std::map<std::string, std::string> help, type;  // by family name
+  std::vector<std::string> families;              // in the order of their TYPE lines
 };
 
 // A small reader of the text format 0.0.4: enough to check what we write, strict enough to fail
@@ -144,6 +150,7 @@ Exposition parse_exposition(const std::string& text) {
       auto sp = rest.find(' ');
       REQUIRE(sp != std::string::npos);
       (line[2] == 'H' ? out.help : out.type)[rest.substr(0, sp)] = rest.substr(sp + 1);
+      if (line[2] == 'T') out.families.push_back(rest.substr(0, sp));
       continue;
     }
     REQUIRE(line[0] != '#');
@@ -171,6 +178,7 @@ Exposition parse_exposition(const std::string& text) {
         ++i;  // closing quote
         if (line.at(i) == ',') ++i;
         REQUIRE(s.labels.emplace(name, value).second);
+        s.labels_in_order.emplace_back(name, value);
       }
       ++i;  // closing brace
     }
@@ -615,6 +623,41 @@ TEST_CASE("label values are escaped as the text format requires", "[metrics]") {
   Exposition e = parse_exposition(text);
   CHECK(value_of(e, "portman_registered_port_info",
                  {{"service_name", "api \"quoted\" \\ back\nslash"}}) == "1");
+}
+
+// The agent writes the text format itself (agent/exposition.hpp) instead of through
+// prometheus-cpp's model: the same series through prometheus-cpp's serializer must give the same
+// bytes, hostile label values and fractional values included.
+TEST_CASE("the whole output is what prometheus-cpp's serializer writes for the same series",
+          "[metrics][exposition]") {
+  Snapshot snap = realistic_snapshot();
+  snap.live.sockets[0].owners[0].process = "evil\"} 1\nportman_fake{a=\"\\";
+  snap.live.runs[0].duration_seconds = 0.0123456789012345678;
+  const std::string text = render_metrics(snap, kBuild);
+  Exposition e = parse_exposition(text);
+  std::vector<prometheus::MetricFamily> families;
+  for (const std::string& name : e.families) {
+    const std::string& type = e.type.at(name);
+    REQUIRE((type == "gauge" || type == "counter"));
+    prometheus::MetricFamily f{
+        name,
+        e.help.at(name),
+        type == "counter" ? prometheus::MetricType::Counter : prometheus::MetricType::Gauge,
+        {}};
+    for (const Series& s : e.samples) {
+      if (s.name != name) continue;
+      prometheus::ClientMetric m;
+      for (const auto& [k, v] : s.labels_in_order) m.label.push_back({k, v});
+      double value = std::strtod(s.value.c_str(), nullptr);
+      (type == "counter" ? m.counter.value : m.gauge.value) = value;
+      f.metric.push_back(std::move(m));
+    }
+    families.push_back(std::move(f));
+  }
+  std::ostringstream reference;
+  prometheus::TextSerializer().Serialize(reference, families);
+  CHECK(e.samples.size() > 20);
+  CHECK(text == reference.str());
 }
 
 TEST_CASE("no pid label and no command line anywhere", "[metrics]") {
