@@ -304,7 +304,7 @@ for t in "${TARGETS[@]}"; do
 done
 # Which owner source the agents ended up with (auto falls back to procfs where BPF is refused).
 OWNER_SOURCE=$(curl -s --max-time 10 "${URL[pm0]}" | sed -n 's/^portman_owner_source_info{source="\([a-z]*\)"} 1$/\1/p' | head -1)
-cleanup
+stop_all
 
 # ---- report -----------------------------------------------------------------------------------
 export OUT CLK_TCK SS_SOCKETS PM_SOCKETS HAVE_STRACE HAVE_PERF LOAD_START LOAD_END SCRAPES PAUSE \

@@ -271,7 +271,7 @@ N_STRACE = int(ENV.get("STRACE_SCRAPES", "50"))
 
 # ---- perf --------------------------------------------------------------------------------------------
 def parse_perf(fname):
-    groups = {"kernel": 0.0, "prometheus-cpp (text format)": 0.0, "zlib (gzip)": 0.0,
+    groups = {"kernel": 0.0, "zlib (gzip)": 0.0,
               "libmicrohttpd": 0.0, "malloc/free": 0.0, "libc other (memcpy, strlen, ...)": 0.0,
               "libstdc++ (strings, streams, locale)": 0.0, "portman's own code": 0.0, "other": 0.0}
     top_user, top_kernel = [], []
@@ -287,9 +287,7 @@ def parse_perf(fname):
             if len(top_kernel) < 5:
                 top_kernel.append(f"{sym} {share:.1f}%")
             continue
-        if "prometheus" in dso:
-            g = "prometheus-cpp (text format)"
-        elif dso.startswith("libz"):
+        if dso.startswith("libz"):
             g = "zlib (gzip)"
         elif "microhttpd" in dso:
             g = "libmicrohttpd"
@@ -418,7 +416,7 @@ print(f"| node_exporter: CPU per scrape | {fmt(cpu_ms('ne'))} | |")
 print(f"| portman 0s: CPU per scrape (fresh scan + render + HTTP) | {fmt(cpu_ms('pm0'))} | {fmt(cpu_ms('pm0') / nl_cpu)} |")
 print(f"| portman 2s: CPU per scrape (mostly cached) | {fmt(cpu_ms('pm2'))} | |")
 print(f"| → scan CPU per scrape (sockets, owners from the cache, findings, change count) | {fmt(scan_cpu)} | **{fmt(scan_cpu / nl_cpu)}** |")
-print(f"| → render + HTTP CPU per scrape (metrics text, prometheus-cpp) | {fmt(render_cpu)} | |")
+print(f"| → render + HTTP CPU per scrape (metrics text, agent/exposition.cpp) | {fmt(render_cpu)} | |")
 if sock_d:
     print(f"| portman 0s: sockets collector, median wall per scan ({len(sock_d)} scans) | {fmt(statistics.median(sock_d))} | (wall) {fmt(statistics.median(sock_d) / nl_wall)} |")
     print(f"| portman 0s: owners collector (cached owners), median wall per scan | {fmt(statistics.median(own_d))} | (wall) {fmt(statistics.median(own_d) / nl_wall)} |")

@@ -138,37 +138,43 @@ class SocketsCollector final : public Collector {
       return make_error(ErrorKind::bad_input,
                         "socket source \"" + source + "\" is not one of auto, netlink, procfs");
     }
-    std::vector<ListeningSocket> found;
-    found.reserve(last_found_ + kSlack);  // a ListeningSocket is large: move none while growing
+    // Parsed straight into the state, with room reserved: a ListeningSocket is large, and
+    // moving 2,200 of them while the vector grows cost more than parsing them.
+    std::vector<ListeningSocket>& out = state.sockets;
+    const std::size_t first = out.size();
+    out.reserve(first + (scope.only ? kSlack : std::max(last_found_, kInitial) + kSlack));
+    const auto drop_new = [&] {
+      out.erase(out.begin() + static_cast<std::ptrdiff_t>(first), out.end());
+    };
     std::string used;
     const bool try_netlink =
         source == "netlink" || (source == "auto" && is_real_proc(options_.procfs));
     if (try_netlink) {
       int err = 0;
-      Status st = fetch_sock_diag(scope.only, found, err);
+      Status st = fetch_sock_diag(scope.only, out, err);
       if (st) {
         used = "netlink";
-      } else if (source == "netlink" || !netlink_unavailable(err)) {
-        return st;
       } else {
-        found.clear();  // start over from procfs rather than mix two half views
+        drop_new();  // start over from procfs rather than mix two half views
+        if (source == "netlink" || !netlink_unavailable(err)) return st;
       }
     }
     if (used.empty()) {
-      if (auto st = read_proc_net(options_.procfs, scope, found); !st) return st;
+      if (auto st = read_proc_net(options_.procfs, scope, out); !st) {
+        drop_new();
+        return st;
+      }
       used = "procfs";
     }
 
     const std::string netns = read_netns(options_.procfs);
-    state.sockets.reserve(state.sockets.size() + found.size());
     added_.clear();
-    for (ListeningSocket& s : found) {
-      s.netns = netns;
-      if (s.inode != 0) added_.push_back({s.protocol, s.inode});
-      state.sockets.push_back(std::move(s));
+    for (auto it = out.begin() + static_cast<std::ptrdiff_t>(first); it != out.end(); ++it) {
+      it->netns = netns;
+      if (it->inode != 0) added_.push_back({it->protocol, it->inode});
     }
     std::sort(added_.begin(), added_.end());
-    last_found_ = found.size();
+    last_found_ = out.size() - first;
     used_ = used;
     netns_ = netns;
     state.socket_source = used;
@@ -184,6 +190,9 @@ class SocketsCollector final : public Collector {
   // Sorted vectors, not sets: 2,200 tree nodes a scan cost more than the dump's parsing.
   using SocketId = std::pair<Protocol, std::uint64_t>;
   static constexpr std::size_t kSlack = 64;
+  // Before the first scan (every one-shot command): 1.5 MB of address space, touched only as far
+  // as sockets are found.
+  static constexpr std::size_t kInitial = 4096;
   std::string used_, netns_;
   std::vector<SocketId> added_;  // sorted
   std::size_t last_found_ = 0;   // sockets the last collect() found: this one's reserve

@@ -117,6 +117,19 @@ void exec_portman(const std::vector<std::string>& args) {
   ::_exit(127);
 }
 
+pid_t start_portman(const std::vector<std::string>& args) {
+  pid_t pid = ::fork();
+  if (pid < 0) throw std::runtime_error("fork failed");
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    int null = ::open("/dev/null", O_RDWR);
+    ::dup2(null, 1);
+    ::dup2(null, 2);
+    exec_portman(args);
+  }
+  return pid;
+}
+
 RunResult portman(const std::vector<std::string>& args, const RunOptions& options) {
   std::vector<std::string> argv = {options.portman.value_or(portman_under_test())};
   argv.insert(argv.end(), args.begin(), args.end());

@@ -43,6 +43,10 @@ std::string portman_under_test();
 // only PORTMAN_CONFIG=/dev/null in its environment. Never returns (exit 127 if exec fails).
 [[noreturn]] void exec_portman(const std::vector<std::string>& args);
 
+// portman_under_test() with ARGS in the background, its output dropped, killed if the test
+// process dies (PR_SET_PDEATHSIG); the caller waits for it.
+pid_t start_portman(const std::vector<std::string>& args);
+
 // Runs portman with a scratch-free default: no colour, PORTMAN_CONFIG=/dev/null (defaults).
 RunResult portman(const std::vector<std::string>& args, const RunOptions& options = {});
 

@@ -33,10 +33,14 @@
 #include <vector>
 
 #include "harness.hpp"
+#include "scrape_latency.hpp"
 
 extern char** environ;
 
 using itest::Agent;
+using itest::bound_for;
+using itest::Latencies;
+using itest::scrape;
 using itest::TempDir;
 using Clock = std::chrono::steady_clock;
 
@@ -65,51 +69,6 @@ void raise_fd_limit() {
     lim.rlim_cur = lim.rlim_max;
     ::setrlimit(RLIMIT_NOFILE, &lim);
   }
-}
-
-struct Latencies {
-  std::vector<double> seconds;  // of the successful scrapes
-  int failed = 0;
-  double median() const { return quantile(0.5); }
-  double quantile(double q) const {
-    if (seconds.empty()) return 1e9;
-    std::vector<double> s = seconds;
-    std::sort(s.begin(), s.end());
-    return s[static_cast<std::size_t>(q * static_cast<double>(s.size() - 1))];
-  }
-  std::string text() const {
-    if (seconds.empty()) return "ok=0 failed=" + std::to_string(failed);
-    char buf[160];
-    std::snprintf(buf, sizeof buf, "ok=%zu failed=%d median_ms=%.1f p90_ms=%.1f max_ms=%.1f",
-                  seconds.size(), failed, median() * 1e3, quantile(0.9) * 1e3, quantile(1.0) * 1e3);
-    return buf;
-  }
-};
-
-// Sequential scrapes with curl for `count` scrapes; curl's own time_total, so process start-up
-// is not counted. A scrape fails on any status but 200 or after 5 s.
-Latencies scrape(const std::string& url, int count, const std::vector<std::string>& extra = {}) {
-  Latencies l;
-  for (int i = 0; i < count; ++i) {
-    std::vector<std::string> args = {"-o",         "/dev/null", "-w", "%{http_code} %{time_total}",
-                                     "--max-time", "5"};
-    args.insert(args.end(), extra.begin(), extra.end());
-    args.push_back(url);
-    auto r = itest::curl(args);
-    int code = 0;
-    double t = 0;
-    if (std::sscanf(r.out.c_str(), "%d %lf", &code, &t) == 2 && code == 200)
-      l.seconds.push_back(t);
-    else
-      ++l.failed;
-  }
-  return l;
-}
-
-// The bound for the scraper under attack: its own baseline on this machine, with room for a
-// busy 2-core box, and never below 250 ms (the unfixed agent took 3 s or timed out at 5 s).
-double bound_for(const Latencies& base) {
-  return std::max(0.25, 5 * base.median());
 }
 
 void print_figures(const std::string& test, const std::string& attack, const Latencies& base,

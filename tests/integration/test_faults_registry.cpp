@@ -113,20 +113,6 @@ void fill_leaving(const fs::path& filler, std::size_t keep) {
   fs::resize_file(filler, size > keep ? size - keep : 0);
 }
 
-// portman in the background with `args`, output dropped; killed if the test dies.
-pid_t start_portman(const std::vector<std::string>& args) {
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int null = ::open("/dev/null", O_RDWR);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    itest::exec_portman(args);
-  }
-  return pid;
-}
-
 // The pid holding a flock on `lock`, from /proc/locks; 0 when none.
 pid_t flock_holder(const fs::path& lock) {
   struct stat st {};
@@ -149,7 +135,7 @@ pid_t flock_holder(const fs::path& lock) {
 // portman holds the lock (stopped with SIGSTOP there); -1 when the save was too quick to catch.
 pid_t portman_stopped_holding_lock(const fs::path& reg, const std::string& name) {
   for (int attempt = 0; attempt < 20; ++attempt) {
-    pid_t pid = start_portman(
+    pid_t pid = itest::start_portman(
         {"allocate", name + std::to_string(attempt), "-t", "web", "--registry", reg.string()});
     const fs::path lock = reg.string() + ".lock";
     for (;;) {
@@ -311,7 +297,7 @@ TEST_CASE("faults: a registry replaced by a folder is refused, before and while 
     REQUIRE(itest::portman({"update", "4000", "active", "--registry", reg.string()}).code == 0);
     int fd = ::open((dir / "reg.json.lock").c_str(), O_RDWR | O_CLOEXEC);
     REQUIRE(::flock(fd, LOCK_EX) == 0);
-    pid_t pid = start_portman({"allocate", "x", "-t", "web", "--registry", reg.string()});
+    pid_t pid = itest::start_portman({"allocate", "x", "-t", "web", "--registry", reg.string()});
     // Once it waits on the lock, swap the file for a folder.
     bool waiting = false;
     for (int i = 0; i < 2000 && !waiting; ++i) {

@@ -27,9 +27,13 @@
 
 #include "fake_dokploy.hpp"
 #include "harness.hpp"
+#include "scrape_latency.hpp"
 
 using itest::Agent;
+using itest::bound_for;
+using itest::Latencies;
 using itest::metric;
+using itest::scrape;
 using itest::TempDir;
 using Clock = std::chrono::steady_clock;
 namespace fs = std::filesystem;
@@ -171,46 +175,6 @@ class FakeDocker {
 
 bool one_line(const std::string& s) {
   return !s.empty() && s.find('\n') == std::string::npos;
-}
-
-struct Latencies {
-  std::vector<double> seconds;
-  int failed = 0;
-  double median() const {
-    if (seconds.empty()) return 1e9;
-    std::vector<double> s = seconds;
-    std::sort(s.begin(), s.end());
-    return s[s.size() / 2];
-  }
-  double max() const {
-    return seconds.empty() ? 1e9 : *std::max_element(seconds.begin(), seconds.end());
-  }
-  std::string text() const {
-    char buf[128];
-    std::snprintf(buf, sizeof buf, "ok=%zu failed=%d median_ms=%.1f max_ms=%.1f", seconds.size(),
-                  failed, median() * 1e3, max() * 1e3);
-    return buf;
-  }
-};
-
-// Sequential scrapes, as Prometheus does; curl's own time_total. Fails after 5 s.
-Latencies scrape(const std::string& url, int count) {
-  Latencies l;
-  for (int i = 0; i < count; ++i) {
-    auto r = itest::curl(
-        {"-o", "/dev/null", "-w", "%{http_code} %{time_total}", "--max-time", "5", url});
-    int code = 0;
-    double t = 0;
-    if (std::sscanf(r.out.c_str(), "%d %lf", &code, &t) == 2 && code == 200)
-      l.seconds.push_back(t);
-    else
-      ++l.failed;
-  }
-  return l;
-}
-
-double bound_for(const Latencies& base) {
-  return std::max(0.25, 5 * base.median());
 }
 
 std::string scrape_text(const Agent& agent) {

@@ -94,20 +94,6 @@ itest::RunResult shell_as(uid_t uid, const std::string& command) {
   return itest::run({"sh", "-c", command}, as(uid));
 }
 
-// portman started in the background, its output dropped; the pid is what the tests watch.
-pid_t start_portman(const std::vector<std::string>& args) {
-  pid_t pid = ::fork();
-  REQUIRE(pid >= 0);
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    int null = ::open("/dev/null", O_RDWR);
-    ::dup2(null, 1);
-    ::dup2(null, 2);
-    itest::exec_portman(args);
-  }
-  return pid;
-}
-
 int wait_exit(pid_t pid) {
   int status = 0;
   ::waitpid(pid, &status, 0);
@@ -421,7 +407,7 @@ TEST_CASE("registry disk: the registry is parsed before the lock is taken, not w
   REQUIRE(itest::portman({"list", "--registry", reg}).code == 0);
   auto parse = std::chrono::steady_clock::now() - start;  // about one parse
 
-  pid_t pid = start_portman({"allocate", "t1", "-t", "web", "--registry", reg});
+  pid_t pid = itest::start_portman({"allocate", "t1", "-t", "web", "--registry", reg});
   std::chrono::steady_clock::duration held{};
   std::optional<std::chrono::steady_clock::time_point> since;
   int status = 0;
@@ -453,7 +439,7 @@ TEST_CASE("registry disk: a registry changed while waiting for the lock is read 
   own(lock, 0, 0, 0600);
   int fd = ::open(lock.c_str(), O_RDWR | O_CLOEXEC);
   REQUIRE(::flock(fd, LOCK_EX) == 0);
-  pid_t pid = start_portman({"allocate", "t1", "-t", "web", "--registry", reg});
+  pid_t pid = itest::start_portman({"allocate", "t1", "-t", "web", "--registry", reg});
   // Once it has the lock file open, it has read the registry and waits.
   bool waiting = false;
   for (int i = 0; i < 1000 && !(waiting = has_open(pid, lock)); ++i)

@@ -1,6 +1,6 @@
 #!/bin/sh
 # check_needed.sh BINARY PREFIX...: fails when BINARY's DT_NEEDED lists a library whose soname
-# starts with one of the prefixes (lib<prefix>.so). Those are opened with dlopen at first use
+# starts with one of the prefixes (<prefix>.so). Those are opened with dlopen at first use
 # (libportman/shared_library.hpp); linking one again would put its load back into every start.
 # Skipped (77) without readelf.
 set -u
@@ -13,7 +13,7 @@ echo "$needed" | grep -q '^libc\.so' || { echo "no libc.so.* among DT_NEEDED of 
 status=0
 for prefix in "$@"; do
   if echo "$needed" | grep -q "^$prefix\.so"; then
-    echo "$bin needs $(echo "$needed" | grep "^$prefix\.so" | tr '\n' ' ')at start; it must be opened with dlopen at first use"
+    echo "$bin needs $(echo "$needed" | grep "^$prefix\.so" | tr '\n' ' ')at start; portman must not link it (opened with dlopen at first use, or used by the tests only)"
     status=1
   fi
 done
