@@ -170,7 +170,8 @@ struct Holder {
         ++c.sent;
     }
   }
-  // Connections still open (and how long the oldest has lived).
+  // How long the oldest connection still open has lived. Only once the attack's thread has
+  // stopped: it reopens and closes connections while it runs.
   double oldest_alive() const {
     double oldest = 0;
     for (const auto& c : conns)
@@ -293,9 +294,9 @@ TEST_CASE("attack: headers trickled a byte a second are cut at the deadline and 
   Latencies under = scrape(url, scaled(20, 40));
   // Past the 10 s deadline of the first wave, each connection was closed by the server.
   while (seconds_since(t0) < 13) std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  double oldest = many.oldest_alive();
-  a1.stop();
+  a1.stop();  // first: the holders' threads own their connections while they run
   a2.stop();
+  double oldest = many.oldest_alive();
   print_figures(
       "slow_headers",
       "connections=" + std::to_string(one.conns.size() + many.conns.size()) +
