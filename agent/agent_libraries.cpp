@@ -1,19 +1,8 @@
 #include "agent/agent_libraries.hpp"
 
-#include <initializer_list>
 #include <utility>
 
 namespace portman::agent {
-namespace {
-
-// The first failed binding, or ok.
-Status first_error(std::initializer_list<Status> bound) {
-  for (const Status& s : bound)
-    if (!s) return s.error();
-  return {};
-}
-
-}  // namespace
 
 Result<MhdApi> load_mhd_api(const std::string& soname) {
   auto library = SharedLibrary::open(soname, "libmicrohttpd12");

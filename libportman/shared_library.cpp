@@ -45,4 +45,10 @@ Result<void*> SharedLibrary::lookup(const char* name) const {
   return address;
 }
 
+Status first_error(std::initializer_list<Status> bound) {
+  for (const Status& s : bound)
+    if (!s) return s.error();
+  return {};
+}
+
 }  // namespace portman

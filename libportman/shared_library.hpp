@@ -4,6 +4,7 @@
 // Error naming it and the Debian package that ships it.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 
 #include "libportman/result.hpp"
@@ -41,5 +42,8 @@ class SharedLibrary {
   void* handle_ = nullptr;
   std::string soname_, package_;
 };
+
+// The first failed bind() of a table, or ok: `first_error({lib.bind(...), lib.bind(...)})`.
+Status first_error(std::initializer_list<Status> bound);
 
 }  // namespace portman
