@@ -26,7 +26,8 @@ Result<int> run_scan(const Context& ctx, const ScanOptions& o) {
   int code = o.fail_on_finding && !findings.empty() ? 1 : 0;
 
   if (o.json) {
-    std::cout << scan_report_text(*registry, live, findings);
+    stream_scan_report(*registry, live, findings,
+                       [](std::string_view piece) { std::cout << piece; });
     return code;
   }
   Style style(ctx.color);

@@ -122,10 +122,27 @@ JsonWriter& JsonWriter::raw(std::string_view json) {
   return *this;
 }
 
+namespace {
+
+// Printable ASCII other than '"' and '\\': copied as it is. Almost every byte of a report is.
+constexpr bool plain_ascii(unsigned char c) {
+  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+}  // namespace
+
 void append_json_string(std::string& out_, std::string_view s) {
   out_ += '"';
   size_t i = 0;
   while (i < s.size()) {
+    // Runs of plain bytes go in with one append; only the rest is looked at byte by byte.
+    size_t run = i;
+    while (run < s.size() && plain_ascii(static_cast<unsigned char>(s[run]))) ++run;
+    if (run > i) {
+      out_.append(s.data() + i, run - i);
+      i = run;
+      if (i == s.size()) break;
+    }
     auto c = static_cast<unsigned char>(s[i]);
     if (c < 0x80) {
       switch (c) {
@@ -150,14 +167,11 @@ void append_json_string(std::string& out_, std::string_view s) {
         case '\f':
           out_ += "\\f";
           break;
-        default:
-          if (c < 0x20) {
-            char buf[8];
-            std::snprintf(buf, sizeof buf, "\\u%04x", c);
-            out_ += buf;
-          } else {
-            out_ += static_cast<char>(c);
-          }
+        default: {  // the other control characters
+          char buf[8];
+          std::snprintf(buf, sizeof buf, "\\u%04x", c);
+          out_ += buf;
+        }
       }
       ++i;
       continue;
@@ -165,8 +179,7 @@ void append_json_string(std::string& out_, std::string_view s) {
     // A UTF-8 sequence: copied when well-formed (RFC 3629: no overlongs, no surrogates, nothing
     // above U+10FFFF), else one U+FFFD for the bad byte.
     size_t len = well_formed_utf8(s.substr(i));
-    bool ok = len > 0;
-    if (ok) {
+    if (len > 0) {
       out_.append(s.substr(i, len));
       i += len;
     } else {

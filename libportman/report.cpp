@@ -99,17 +99,26 @@ Json finding_json(const Finding& f) {
   return as_json([&](JsonWriter& w) { write_finding(w, f); });
 }
 
-std::string scan_report_text(const Registry& registry, const LiveState& live,
-                             std::span<const Finding> findings) {
-  std::string out;
-  out.reserve(512 + live.sockets.size() * 640 + findings.size() * 200);
+namespace {
+
+// The report into `out`; `spill` is called after each socket and finding, so that a caller
+// streaming it can hand on what is written so far.
+template <class Spill>
+void write_scan_report(std::string& out, const Registry& registry, const LiveState& live,
+                       std::span<const Finding> findings, Spill spill) {
   JsonWriter w(out);
   w.begin_object();
   w.key("listening").begin_array();
-  for (const auto& s : live.sockets) write_socket(w, s, registry);
+  for (const auto& s : live.sockets) {
+    write_socket(w, s, registry);
+    spill();
+  }
   w.end_array();
   w.key("findings").begin_array();
-  for (const auto& f : findings) write_finding(w, f);
+  for (const auto& f : findings) {
+    write_finding(w, f);
+    spill();
+  }
   w.end_array();
   const ScanSummary sum = summarize(registry, live, findings);
   auto count = [](std::size_t n) { return static_cast<std::uint64_t>(n); };
@@ -140,7 +149,32 @@ std::string scan_report_text(const Registry& registry, const LiveState& live,
       .field("sockets_seen_at_unix_ms", live.sockets_seen_at_unix_ms)
       .end_object();
   out += '\n';
+}
+
+}  // namespace
+
+std::string scan_report_text(const Registry& registry, const LiveState& live,
+                             std::span<const Finding> findings) {
+  std::string out;
+  out.reserve(512 + live.sockets.size() * 800 + findings.size() * 300);
+  write_scan_report(out, registry, live, findings, [] {});
   return out;
+}
+
+void stream_scan_report(const Registry& registry, const LiveState& live,
+                        std::span<const Finding> findings,
+                        const std::function<void(std::string_view)>& sink) {
+  // 64 KiB pieces: a report of thousands of sockets is megabytes, and building it whole costs
+  // a short-lived process more in fresh pages than in writing it.
+  constexpr std::size_t kPiece = 64 * 1024;
+  std::string out;
+  out.reserve(kPiece + 4096);
+  write_scan_report(out, registry, live, findings, [&] {
+    if (out.size() < kPiece) return;
+    sink(out);
+    out.clear();
+  });
+  sink(out);
 }
 
 Json scan_report(const Registry& registry, const LiveState& live,

@@ -2,8 +2,10 @@
 // one place so that the CLI and the agent's /api/scan can never drift apart.
 #pragma once
 
+#include <functional>
 #include <span>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "libportman/findings.hpp"
@@ -19,6 +21,10 @@ Json finding_json(const Finding& f);
 // The scan report as text, streamed (fast at thousands of sockets), ending with a newline.
 std::string scan_report_text(const Registry& registry, const LiveState& live,
                              std::span<const Finding> findings);
+// The same, handed to `sink` in pieces as it is written (`scan --json` on stdout).
+void stream_scan_report(const Registry& registry, const LiveState& live,
+                        std::span<const Finding> findings,
+                        const std::function<void(std::string_view)>& sink);
 // The same, parsed: for callers that want to inspect it.
 Json scan_report(const Registry& registry, const LiveState& live,
                  std::span<const Finding> findings);

@@ -71,3 +71,17 @@ TEST_CASE("JsonWriter writes non-finite numbers as null and numbers without the 
   w.begin_array().value(1.5).value(std::numeric_limits<double>::infinity()).end_array();
   CHECK(nlohmann::json::parse(out) == nlohmann::json::parse("[1.5, null]"));
 }
+
+TEST_CASE("JsonWriter escapes every byte as nlohmann does, wherever it sits in a run", "[json]") {
+  // Each ASCII byte alone, at the start, in the middle and at the end of plain text: the
+  // writer copies runs of plain bytes whole and must not skip or misplace what breaks a run.
+  for (int c = 0; c < 0x80; ++c) {
+    const std::string byte(1, static_cast<char>(c));
+    for (const std::string& s : {byte, byte + "tail", "head" + byte + "tail", "head" + byte}) {
+      std::string out;
+      JsonWriter(out).value(s);
+      INFO("byte " << c << " in \"" << s << "\"");
+      CHECK(out == nlohmann::json(s).dump());
+    }
+  }
+}

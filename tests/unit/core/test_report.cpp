@@ -187,3 +187,28 @@ TEST_CASE("entry_json is the registry object plus port and protocol", "[report]"
   CHECK(dns["port"] == 53);
   CHECK(dns["protocol"] == "udp");
 }
+
+TEST_CASE("stream_scan_report hands on the same report in pieces of bounded size", "[report]") {
+  Scan s;
+  // Enough sockets for a report of several pieces (each socket writes about 600 bytes).
+  const ListeningSocket model = s.live.sockets[0];
+  for (std::uint16_t port = 10000; port < 10400; ++port) {
+    ListeningSocket copy = model;
+    copy.port = port;
+    s.live.sockets.push_back(copy);
+  }
+  s.findings = compare(s.reg, s.live, default_config());
+  const std::string whole = scan_report_text(s.reg, s.live, s.findings);
+  REQUIRE(whole.size() > 3 * 64 * 1024);
+
+  std::vector<std::size_t> sizes;
+  std::string joined;
+  stream_scan_report(s.reg, s.live, s.findings, [&](std::string_view piece) {
+    sizes.push_back(piece.size());
+    joined += piece;
+  });
+  CHECK(joined == whole);
+  CHECK(sizes.size() >= 3);
+  // A piece ends at the first socket or finding past 64 KiB: never much more.
+  for (std::size_t n : sizes) CHECK(n < 64 * 1024 + 4096);
+}
