@@ -121,6 +121,15 @@ class OwnerReader {
   std::string text_;
 };
 
+LiveState::LaterLook held_since(std::int64_t at_unix_ms, const OwnerFindings& found) {
+  LiveState::LaterLook look{at_unix_ms, {}};
+  look.inodes.reserve(found.holders.size());
+  for (const auto& [inode, holders] : found.holders)
+    if (!holders.empty()) look.inodes.push_back(inode);
+  std::sort(look.inodes.begin(), look.inodes.end());
+  return look;
+}
+
 std::string unknown_reason(int unreadable) {
   if (unreadable == 0) return "no process holds this socket (kernel socket, or the process exited)";
   return "owner unknown: " + std::to_string(unreadable) +
@@ -193,12 +202,16 @@ class OwnersCollector final : public Collector {
     }
     if (scope.only) query.port = scope.only->port;
     if (!query.inodes.empty()) {
+      const std::int64_t asked_at = unix_ms_now();
       auto found = (*source)->find(query);
       if (!found && !walking && method_ == "auto") {
         fall_back(found.error().message);  // a BPF read that fails once is not retried
         return collect(scope, state);
       }
       if (!found) return found.error();
+      // The iterator reports only sockets that still listen when it reaches them: each socket
+      // it found a holder for was there after asked_at. The walk finds sockets by fd alone.
+      if (!walking) state.later_look = held_since(asked_at, *found);
       last_unreadable_ = found->unreadable;
       for (auto& [inode, holders] : found->holders) {
         for (pid_t pid : stale_pids(inode, holders)) details_.erase(pid);  // exec'd or reused

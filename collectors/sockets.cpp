@@ -106,27 +106,44 @@ std::optional<std::pair<std::uint16_t, std::uint16_t>> read_ephemeral_ports(
 namespace {
 
 class SocketsCollector final : public Collector {
+  // A socket by protocol and inode (an inode is unique while its socket exists).
+  using SocketId = std::pair<Protocol, std::uint64_t>;
+
  public:
   explicit SocketsCollector(CollectorOptions options) : options_(std::move(options)) {}
 
   // A second look from the same source, now that the other collectors are done: the sockets of
   // the first one that are no longer there are dropped (200 listeners a second come and go while
   // /proc is walked). Only sockets this collector added, and only when the second look worked.
+  // Sockets a later source already saw listening (the BPF owner iterator) need no second look:
+  // when that leaves a few, each is looked up by its port; when it leaves none, the scan's
+  // sockets were last seen when that source began to look.
   void confirm(const ScanScope& scope, LiveState& state) override {
     if (added_.empty()) return;
+    std::vector<SocketId> unseen;
+    if (state.later_look) {
+      const auto& seen = state.later_look->inodes;
+      for (const SocketId& id : added_)
+        if (!std::binary_search(seen.begin(), seen.end(), id.second)) unseen.push_back(id);
+      // The sockets it saw were last seen then, earlier than the scan's end.
+      state.sockets_seen_at_unix_ms =
+          std::min(state.sockets_seen_at_unix_ms, state.later_look->at_unix_ms);
+      if (unseen.empty()) {
+        added_.clear();
+        return;
+      }
+    }
     std::vector<ListeningSocket> now;
-    now.reserve(added_.size() + kSlack);
-    int err = 0;
-    Status st = used_ == "netlink" ? fetch_sock_diag(scope.only, now, err)
-                                   : read_proc_net(options_.procfs, scope, now);
+    Status st = look_again(scope, state, unseen, now);
     if (!st) return;
     std::vector<SocketId> alive;
     alive.reserve(now.size());
     for (const ListeningSocket& s : now) alive.push_back({s.protocol, s.inode});
     std::sort(alive.begin(), alive.end());
+    const auto& gone_from = unseen.empty() ? added_ : unseen;
     std::erase_if(state.sockets, [&](const ListeningSocket& s) {
       SocketId id{s.protocol, s.inode};
-      return s.netns == netns_ && std::binary_search(added_.begin(), added_.end(), id) &&
+      return s.netns == netns_ && std::binary_search(gone_from.begin(), gone_from.end(), id) &&
              !std::binary_search(alive.begin(), alive.end(), id);
     });
     added_.clear();
@@ -184,12 +201,36 @@ class SocketsCollector final : public Collector {
   }
 
  private:
+  // The confirming look: everything again, or only the ports of `unseen` when they are few
+  // (a kernel socket nobody holds, such as WireGuard's or lockd's, is never seen by a holder).
+  Status look_again(const ScanScope& scope, const LiveState& state,
+                    const std::vector<SocketId>& unseen, std::vector<ListeningSocket>& now) {
+    int err = 0;
+    if (used_ != "netlink") return read_proc_net(options_.procfs, scope, now);
+    if (unseen.empty() || unseen.size() > kFewUnseen || scope.only) {
+      now.reserve(added_.size() + kSlack);
+      return fetch_sock_diag(scope.only, now, err);
+    }
+    std::vector<PortKey> ports;
+    for (const ListeningSocket& s : state.sockets) {
+      if (s.netns != netns_ ||
+          !std::binary_search(unseen.begin(), unseen.end(), SocketId{s.protocol, s.inode}))
+        continue;
+      if (std::find(ports.begin(), ports.end(), s.key()) == ports.end()) ports.push_back(s.key());
+    }
+    for (const PortKey& key : ports)
+      if (Status st = fetch_sock_diag(key, now, err); !st) return st;
+    return {};
+  }
+
   CollectorOptions options_;
   // What the last collect() added, for confirm(): the source it used, its namespace, the
-  // sockets by protocol and inode (an inode is unique while its socket exists).
-  // Sorted vectors, not sets: 2,200 tree nodes a scan cost more than the dump's parsing.
-  using SocketId = std::pair<Protocol, std::uint64_t>;
+  // sockets by SocketId. Sorted vectors, not sets: 2,200 tree nodes a scan cost more than the
+  // dump's parsing.
   static constexpr std::size_t kSlack = 64;
+  // Up to this many sockets left unconfirmed are looked up one port at a time (a filtered dump
+  // each), more by one whole dump.
+  static constexpr std::size_t kFewUnseen = 4;
   // Before the first scan (every one-shot command): 1.5 MB of address space, touched only as far
   // as sockets are found.
   static constexpr std::size_t kInitial = 4096;

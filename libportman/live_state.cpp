@@ -1,5 +1,7 @@
 #include "libportman/live_state.hpp"
 
+#include <chrono>
+
 namespace portman {
 
 const Owner* ListeningSocket::main_owner() const {
@@ -14,6 +16,12 @@ const Owner* ListeningSocket::main_owner() const {
 }  // namespace portman
 
 namespace portman {
+
+std::int64_t unix_ms_now() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
 
 std::string short_container_id(std::string_view id) {
   return std::string(id.substr(0, 12));

@@ -71,6 +71,9 @@ struct ListeningSocket {
   std::string container() const;
 };
 
+// Now, in the unit of LiveState's times: milliseconds since the epoch.
+std::int64_t unix_ms_now();
+
 // Docker and friends show the first 12 hex digits; the full id adds nothing to a label.
 std::string short_container_id(std::string_view id);
 
@@ -89,6 +92,14 @@ struct LiveState {
   // When the sockets were last looked at (the start of the scan's confirming look), in
   // milliseconds since the epoch: a socket closed before then is not in `sockets`.
   std::int64_t sockets_seen_at_unix_ms = 0;
+  // Sockets that a later source saw still listening, and when it began to look: the BPF owner
+  // iterator visits every socket it attributes, so the sockets collector's confirming look need
+  // not ask the kernel again for these. Inodes sorted; unset when no source looked.
+  struct LaterLook {
+    std::int64_t at_unix_ms = 0;
+    std::vector<std::uint64_t> inodes;
+  };
+  std::optional<LaterLook> later_look;
   std::string socket_source;          // "netlink" or "procfs": where the sockets came from
   std::string owner_source;           // "bpf" or "procfs": how their owners were found; empty: not
   std::string owner_source_fallback;  // why owners.method auto used procfs, for a debug log

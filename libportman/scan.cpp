@@ -20,9 +20,7 @@ LiveState Scanner::scan(const ScanScope& scope) {
     state.runs.push_back({e.name, st.ok(), took.count(), st.ok() ? "" : st.error().message});
   }
   // The walk of /proc and Docker take a while; a socket closed meanwhile must not be reported.
-  state.sockets_seen_at_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                      std::chrono::system_clock::now().time_since_epoch())
-                                      .count();
+  state.sockets_seen_at_unix_ms = unix_ms_now();
   for (Entry& e : collectors_) e.collector->confirm(scope, state);
   // One order for every consumer: port, protocol, family, address.
   std::sort(state.sockets.begin(), state.sockets.end(),
