@@ -142,7 +142,7 @@ Workload workload_of(const DockerContainer& c, std::string via) {
 
 void attribute_workloads(const DockerModel& model, LiveState& state) {
   for (ListeningSocket& s : state.sockets)
-    if (auto w = explain(model, s)) s.workload = std::move(*w);
+    if (auto w = explain(model, s)) s.workload = std::make_shared<const Workload>(std::move(*w));
 }
 
 }  // namespace portman

@@ -87,7 +87,8 @@ Status collect_netns_sockets(const fs::path& procfs, const ScanScope& scope, Liv
     for (ListeningSocket& s : found) {
       if (scope.only && s.key() != *scope.only) continue;
       s.netns = ns;
-      s.workload = Workload{"container", container.substr(0, 12), container, {}, {}, {}, {}};
+      s.workload = std::make_shared<const Workload>(
+          Workload{"container", container.substr(0, 12), container, {}, {}, {}, {}});
       state.sockets.push_back(std::move(s));
     }
   }

@@ -180,26 +180,31 @@ class OwnersCollector final : public Collector {
     }
     const auto now = std::chrono::steady_clock::now();
     OwnerQuery query;
-    std::unordered_map<std::uint64_t, std::vector<std::size_t>> wanted;  // inode -> sockets
-    std::unordered_set<std::uint64_t> present;
+    // Sorted vectors rather than hash tables: thousands of sockets, one allocation each.
+    std::vector<std::pair<std::uint64_t, std::size_t>> wanted;  // (inode, socket index)
+    std::vector<std::uint64_t> present;                         // inodes of the sockets in scope
     std::unordered_map<pid_t, bool> verified;  // holder pid -> its check this run passed
+    wanted.reserve(state.sockets.size());
+    present.reserve(state.sockets.size());
     for (std::size_t i = 0; i < state.sockets.size(); ++i) {
       ListeningSocket& s = state.sockets[i];
       if (!in_scope(s) || s.inode == 0) continue;
-      present.insert(s.inode);
+      present.push_back(s.inode);
       auto it = cache_.find(s.inode);
       if (walking && it != cache_.end() &&
           still_held(proc.get(), s.inode, it->second, now, verified)) {
         set_owners(proc.get(), it->second.holders, s);
         continue;
       }
-      auto& sockets = wanted[s.inode];
-      if (sockets.empty()) query.inodes.push_back(s.inode);
-      sockets.push_back(i);
+      wanted.emplace_back(s.inode, i);
       if (!s.netns.empty() &&
           std::find(query.netns.begin(), query.netns.end(), s.netns) == query.netns.end())
         query.netns.push_back(s.netns);
     }
+    std::sort(present.begin(), present.end());
+    std::sort(wanted.begin(), wanted.end());
+    for (const auto& [inode, index] : wanted)
+      if (query.inodes.empty() || query.inodes.back() != inode) query.inodes.push_back(inode);
     if (scope.only) query.port = scope.only->port;
     if (!query.inodes.empty()) {
       const std::int64_t asked_at = unix_ms_now();
@@ -216,8 +221,11 @@ class OwnersCollector final : public Collector {
       for (auto& [inode, holders] : found->holders) {
         for (pid_t pid : stale_pids(inode, holders)) details_.erase(pid);  // exec'd or reused
         cache_[inode] = {holders, now, now};
-        for (std::size_t index : wanted[inode])
-          set_owners(proc.get(), holders, state.sockets[index]);
+        auto [first, last] = std::equal_range(
+            wanted.begin(), wanted.end(), std::pair<std::uint64_t, std::size_t>{inode, 0},
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+        for (auto w = first; w != last; ++w)
+          set_owners(proc.get(), holders, state.sockets[w->second]);
       }
     }
     state.owner_source = std::string((*source)->name());
@@ -365,16 +373,17 @@ class OwnersCollector final : public Collector {
     s.owners.clear();
     for (const Holding& h : holders) {
       auto [it, inserted] = details_.try_emplace(h.pid);
-      if (inserted) it->second = OwnerReader(proc_fd, users_).read(h.pid);
+      if (inserted)
+        it->second = std::make_shared<const Owner>(OwnerReader(proc_fd, users_).read(h.pid));
       s.owners.push_back(it->second);
     }
   }
 
   // Drops sockets that went away, and the details of processes that hold none of the rest.
-  void forget_except(const std::unordered_set<std::uint64_t>& present) {
+  void forget_except(const std::vector<std::uint64_t>& present) {  // sorted
     std::unordered_set<pid_t> live;
     for (auto it = cache_.begin(); it != cache_.end();) {
-      if (!present.count(it->first)) {
+      if (!std::binary_search(present.begin(), present.end(), it->first)) {
         it = cache_.erase(it);
         continue;
       }
@@ -393,8 +402,9 @@ class OwnersCollector final : public Collector {
   std::unique_ptr<BpfOwnerSource> bpf_;  // loaded on first use, kept
   std::string fallback_;                 // why auto uses the walk; empty until it has to
   std::unordered_map<std::uint64_t, Cached> cache_;  // inode -> holders found earlier
-  std::unordered_map<pid_t, Owner> details_;         // pid -> what owner shows about it
-  std::unordered_map<pid_t, UniqueFd> fd_dirs_;      // pid -> its open /proc/PID/fd
+  // pid -> what owner shows about it, shared with every socket it holds (scans in flight too)
+  std::unordered_map<pid_t, std::shared_ptr<const Owner>> details_;
+  std::unordered_map<pid_t, UniqueFd> fd_dirs_;  // pid -> its open /proc/PID/fd
   UserNames users_;
   int last_unreadable_ = 0;
 };

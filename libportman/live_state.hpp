@@ -3,7 +3,11 @@
 
 #include <sys/types.h>
 
+#include <cstddef>
 #include <cstdint>
+#include <initializer_list>
+#include <iterator>
+#include <memory>
 #include <optional>
 #include <string>
 #include <utility>
@@ -23,6 +27,57 @@ struct Owner {
   std::string user;       // name of uid, or the number when it has no name
   std::string container;  // container id (64 hex) from /proc/PID/cgroup, empty on the host
   std::string unit;       // systemd unit owning the process (e.g. nginx.service), if any
+};
+
+// The processes holding a socket, in pid order, read like a vector of Owner. Each is shared, not
+// copied: the thousand sockets of one server point at one Owner, as does the owners collector's
+// cache of what it read about that process.
+class OwnerList {
+  using Ptr = std::shared_ptr<const Owner>;
+  using Items = std::vector<Ptr>;
+
+ public:
+  class const_iterator {
+   public:
+    using iterator_category = std::forward_iterator_tag;
+    using value_type = Owner;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const Owner*;
+    using reference = const Owner&;
+    const_iterator() = default;
+    explicit const_iterator(Items::const_iterator it) : it_(it) {}
+    reference operator*() const { return **it_; }
+    pointer operator->() const { return it_->get(); }
+    const_iterator& operator++() {
+      ++it_;
+      return *this;
+    }
+    const_iterator operator++(int) { return const_iterator(it_++); }
+    bool operator==(const const_iterator&) const = default;
+
+   private:
+    Items::const_iterator it_;
+  };
+
+  OwnerList() = default;
+  OwnerList(std::initializer_list<Owner> owners) {
+    for (const Owner& o : owners) push_back(o);
+  }
+  OwnerList(const std::vector<Owner>& owners) {  // NOLINT: as readable as the vector it was
+    for (const Owner& o : owners) push_back(o);
+  }
+  void push_back(Owner o) { items_.push_back(std::make_shared<const Owner>(std::move(o))); }
+  void push_back(Ptr o) { items_.push_back(std::move(o)); }
+  void clear() { items_.clear(); }
+  bool empty() const { return items_.empty(); }
+  std::size_t size() const { return items_.size(); }
+  const Owner& operator[](std::size_t i) const { return *items_[i]; }
+  const Owner& front() const { return *items_.front(); }
+  const_iterator begin() const { return const_iterator(items_.begin()); }
+  const_iterator end() const { return const_iterator(items_.end()); }
+
+ private:
+  Items items_;
 };
 
 enum class Family : std::uint8_t { ipv4, ipv6 };
@@ -49,11 +104,13 @@ struct ListeningSocket {
   std::uint16_t port = 0;
   bool v6only = false;  // IPv6 socket that does not accept IPv4 (IPV6_V6ONLY)
   std::uint64_t inode = 0;
-  uid_t uid = 0;                     // uid that created the socket
-  std::string netns;                 // network namespace ("net:[4026531840]"); empty when unknown
-  std::vector<Owner> owners;         // processes holding the socket, pid order; empty if unknown
-  std::string owner_unknown;         // why owners is empty, when the owners collector ran
-  std::optional<Workload> workload;  // the container or service behind it, when known
+  uid_t uid = 0;              // uid that created the socket
+  std::string netns;          // network namespace ("net:[4026531840]"); empty when unknown
+  OwnerList owners;           // processes holding the socket, pid order; empty if unknown
+  std::string owner_unknown;  // why owners is empty, when the owners collector ran
+  // The container or service behind it, when known; shared, not held: most sockets have none,
+  // and each socket's size is paid 2,000 times a scan.
+  std::shared_ptr<const Workload> workload;
 
   PortKey key() const { return {port, protocol}; }
   // False for a socket inside another network namespace (a container's own, from the netns

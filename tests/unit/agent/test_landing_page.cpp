@@ -245,7 +245,9 @@ TEST_CASE("a missing registry file is said on the page, naming the path", "[land
 
 TEST_CASE("the agent's own port shows as portman-agent, not unregistered", "[landing]") {
   ListeningSocket own = sock("0.0.0.0", 9097, "portman", 1);
-  own.owners[0].cmdline = "/usr/bin/portman agent";
+  Owner agent = own.owners[0];
+  agent.cmdline = "/usr/bin/portman agent";
+  own.owners = {agent};
   Snapshot snap = snapshot("{}", {own});
   std::string page = render_landing_page(snap, kBuild, "/metrics");
   std::string row = row_with(page, "<td>9097</td>");

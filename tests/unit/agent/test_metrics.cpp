@@ -631,7 +631,9 @@ TEST_CASE("label values are escaped as the text format requires", "[metrics]") {
 TEST_CASE("the whole output is what prometheus-cpp's serializer writes for the same series",
           "[metrics][exposition]") {
   Snapshot snap = realistic_snapshot();
-  snap.live.sockets[0].owners[0].process = "evil\"} 1\nportman_fake{a=\"\\";
+  Owner evil = snap.live.sockets[0].owners[0];
+  evil.process = "evil\"} 1\nportman_fake{a=\"\\";
+  snap.live.sockets[0].owners = {evil};
   snap.live.runs[0].duration_seconds = 0.0123456789012345678;
   const std::string text = render_metrics(snap, kBuild);
   Exposition e = parse_exposition(text);

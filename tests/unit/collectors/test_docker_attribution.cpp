@@ -172,10 +172,12 @@ TEST_CASE("docker: a --network host container is found by the cgroup of its proc
 TEST_CASE("docker: a socket from a container's namespace gets the container's name") {
   LiveState state;
   ListeningSocket s = sock("0.0.0.0", 80, {}, 1);
-  s.workload = Workload{"container", kWebId.substr(0, 12), kWebId, {}, {}, {}, {}};
+  s.workload = std::make_shared<const Workload>(
+      Workload{"container", kWebId.substr(0, 12), kWebId, {}, {}, {}, {}});
   state.sockets.push_back(s);
   ListeningSocket gone = sock("0.0.0.0", 81, {}, 2);
-  gone.workload = Workload{"container", "0123456789ab", std::string(64, '0'), {}, {}, {}, {}};
+  gone.workload = std::make_shared<const Workload>(
+      Workload{"container", "0123456789ab", std::string(64, '0'), {}, {}, {}, {}});
   state.sockets.push_back(gone);
   attribute_workloads(recorded(), state);
   REQUIRE(state.sockets[0].workload);
