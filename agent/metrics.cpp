@@ -36,10 +36,16 @@ namespace {
 // port registered twice) give one valid series instead of a duplicate.
 class FamilyBuilder {
  public:
-  explicit FamilyBuilder(const MetricSpec& spec) : spec_(spec) {
+  // `series` is how many series the caller expects: room for them is reserved up front.
+  explicit FamilyBuilder(const MetricSpec& spec, std::size_t series = 0)
+      : spec_(spec), seen_(series, BlockHash{text_}, BlockEqual{text_}) {
+    text_.reserve(256 + series * kSeriesBytes);
     append_family_header(text_, spec.name, spec.help,
                          spec.type == MetricType::counter ? "counter" : "gauge");
   }
+  // seen_ refers to text_: neither may move on its own.
+  FamilyBuilder(const FamilyBuilder&) = delete;
+  FamilyBuilder& operator=(const FamilyBuilder&) = delete;
 
   // Adds a series unless one with the same label values exists (the first one wins). The values
   // are in the order of the catalog's label names.
@@ -55,22 +61,49 @@ class FamilyBuilder {
   std::string build() && { return std::move(text_); }
 
  private:
+  // A series line is about 120 bytes (portman_listening_port_info with 7 labels).
+  static constexpr std::size_t kSeriesBytes = 160;
+
+  // A label block written in text_, by offset: text_ only grows, so the offsets stay valid while
+  // its buffer moves, and the blocks need no copies of their own.
+  struct Block {
+    std::size_t at, size;
+  };
+  struct BlockHash {
+    const std::string& text;
+    std::size_t operator()(const Block& b) const {
+      return std::hash<std::string_view>{}(std::string_view(text).substr(b.at, b.size));
+    }
+  };
+  struct BlockEqual {
+    const std::string& text;
+    bool operator()(const Block& a, const Block& b) const {
+      const std::string_view t(text);
+      return t.substr(a.at, a.size) == t.substr(b.at, b.size);
+    }
+  };
+
   void add_series(std::span<const std::string_view> values, double value) {
     if (values.size() != spec_.labels.size())
       throw std::logic_error("metric " + std::string(spec_.name) + ": wrong number of labels");
-    // The escaped label block is the series' identity: escaping maps distinct values apart.
-    block_.clear();
-    append_label_block(block_, spec_.labels, values);
-    if (!seen_.insert(block_).second) return;
-    ((text_ += spec_.name) += block_) += ' ';
+    // The escaped label block is the series' identity: escaping maps distinct values apart. It
+    // is written in place and taken back when the series exists.
+    const std::size_t line = text_.size();
+    text_ += spec_.name;
+    const std::size_t block = text_.size();
+    append_label_block(text_, spec_.labels, values);
+    if (!seen_.insert(Block{block, text_.size() - block}).second) {
+      text_.resize(line);
+      return;
+    }
+    text_ += ' ';
     append_sample_value(text_, value);
     text_ += '\n';
   }
 
   const MetricSpec& spec_;
   std::string text_;
-  std::string block_;                     // the series being added, reused
-  std::unordered_set<std::string> seen_;  // the label block of every series added
+  std::unordered_set<Block, BlockHash, BlockEqual> seen_;  // the label block of every series
 };
 
 std::string single(const MetricSpec& spec, double value) {
@@ -106,7 +139,7 @@ void add_collector_families(const Snapshot& snap, std::string& out) {
 }
 
 void add_listening_family(const Snapshot& snap, const Registry& registry, std::string& out) {
-  FamilyBuilder f(metric::listening_port_info);
+  FamilyBuilder f(metric::listening_port_info, snap.live.sockets.size());
   // By port, protocol and address, so that the output does not follow the kernel's dump order.
   std::vector<const ListeningSocket*> sockets;
   sockets.reserve(snap.live.sockets.size());
@@ -130,10 +163,10 @@ void add_registry_families(const Snapshot& snap, const Registry& registry, std::
   for (const ListeningSocket& s : snap.live.sockets)
     if (s.on_host(snap.live)) listening.insert(s.key());
 
-  FamilyBuilder info(metric::registered_port_info);
+  FamilyBuilder info(metric::registered_port_info, registry.entries().size());
   // Only port and protocol: a renamed service or a new status keeps the series (and an alert's
   // `for:`); the metadata joins from portman_registered_port_info.
-  FamilyBuilder up(metric::port_up);
+  FamilyBuilder up(metric::port_up, registry.entries().size());
   for (const Entry& e : registry.entries()) {
     info.add({port_label(e.key), proto_label(e.key), e.service, e.environment, e.owner,
               type_label(e, snap.config.get()), e.status},
@@ -145,7 +178,7 @@ void add_registry_families(const Snapshot& snap, const Registry& registry, std::
 }
 
 void add_finding_families(const Snapshot& snap, const ScanSummary& summary, std::string& out) {
-  FamilyBuilder finding(metric::finding);
+  FamilyBuilder finding(metric::finding, snap.findings.size());
   for (const Finding& f : snap.findings)
     finding.add({std::string(to_string(f.kind)), port_label(f.key), proto_label(f.key),
                  f.service_name, f.process},

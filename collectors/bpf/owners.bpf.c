@@ -24,27 +24,45 @@ const volatile __u32 target_netns = 0; /* inode of the network namespace to repo
 const volatile __u16 target_port = 0;  /* one port (check PORT) */
 const volatile __u8 first_only = 0;    /* stop emitting after the first record */
 
-/* Per iteration state: .bss survives between iterations of one link, so the reader resets it
- * before each (owner_bpf.cpp). */
+/* Per iteration state: .bss survives between iterations of one link, so the reader resets all
+ * of it before each (portman_owners_reset in owners_loader.c). */
 __u32 emitted = 0;
+/* The reader's pid namespace and its level, read once per iteration. */
+__u8 reader_known = 0;
+__u32 reader_level = 0;
+__u64 reader_ns = 0;
+/* The last task a pid was worked out for, and that pid: a server's thousand sockets are visited
+ * one after another, and the iterator holds the task meanwhile, so the address names it. */
+__u64 last_task = 0;
+int last_pid = 0;
 
 /* The pid number of `task`'s process in the pid namespace of the task reading the iterator, or
  * 0 when that namespace cannot see it. task->tgid would be the init namespace's number: wrong for
  * an agent in a container, whose /proc shows its own numbers. */
 static __always_inline int pid_for_reader(struct task_struct* task) {
-  struct task_struct* reader = bpf_get_current_task_btf();
-  struct pid* reader_pid = BPF_CORE_READ(reader, thread_pid);
-  unsigned int level = BPF_CORE_READ(reader_pid, level);
-  struct pid* pid = BPF_CORE_READ(task, group_leader, thread_pid);
-  if (!pid || level > MAX_PID_LEVEL || BPF_CORE_READ(pid, level) < level) return 0;
+  if ((__u64)task == last_task) return last_pid;
   __u64 upid_size = bpf_core_type_size(struct upid);
-  struct upid* reader_upid =
-      (struct upid*)((char*)reader_pid + bpf_core_field_offset(struct pid, numbers) +
-                     level * upid_size);
-  struct upid* upid =
-      (struct upid*)((char*)pid + bpf_core_field_offset(struct pid, numbers) + level * upid_size);
-  if (BPF_CORE_READ(upid, ns) != BPF_CORE_READ(reader_upid, ns)) return 0;
-  return BPF_CORE_READ(upid, nr);
+  __u64 numbers = bpf_core_field_offset(struct pid, numbers);
+  if (!reader_known) {
+    struct task_struct* reader = bpf_get_current_task_btf();
+    struct pid* reader_pid = BPF_CORE_READ(reader, thread_pid);
+    reader_level = BPF_CORE_READ(reader_pid, level);
+    if (reader_level > MAX_PID_LEVEL) return 0;
+    struct upid* reader_upid =
+        (struct upid*)((char*)reader_pid + numbers + reader_level * upid_size);
+    reader_ns = (__u64)BPF_CORE_READ(reader_upid, ns);
+    reader_known = 1;
+  }
+  unsigned int level = reader_level;
+  int nr = 0;
+  struct pid* pid = BPF_CORE_READ(task, group_leader, thread_pid);
+  if (pid && level <= MAX_PID_LEVEL && BPF_CORE_READ(pid, level) >= level) {
+    struct upid* upid = (struct upid*)((char*)pid + numbers + level * upid_size);
+    if ((__u64)BPF_CORE_READ(upid, ns) == reader_ns) nr = BPF_CORE_READ(upid, nr);
+  }
+  last_task = (__u64)task;
+  last_pid = nr;
+  return nr;
 }
 
 SEC("iter/task_file")

@@ -28,6 +28,11 @@ int portman_owners_link(const struct portman_owners* skel) {
 
 void portman_owners_reset(struct portman_owners* skel) {
   skel->bss->emitted = 0;
+  skel->bss->reader_known = 0;
+  skel->bss->reader_level = 0;
+  skel->bss->reader_ns = 0;
+  skel->bss->last_task = 0;
+  skel->bss->last_pid = 0;
 }
 
 void portman_owners_close(struct portman_owners* skel) {

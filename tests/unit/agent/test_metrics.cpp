@@ -434,6 +434,25 @@ TEST_CASE("one listening_port_info series per socket, with owner, container and 
   CHECK(tcp53[0].labels.at("service_name").empty());
 }
 
+TEST_CASE("a series seen before is dropped however far apart the two are", "[metrics]") {
+  // 3,000 sockets, each twice (SO_REUSEPORT workers), with owners long enough that the family's
+  // text outgrows what was reserved for it and moves: each second copy must still be known.
+  Snapshot snap = realistic_snapshot();
+  snap.live.sockets.clear();
+  const Owner o = owner(7, std::string(300, 'w'), "www");
+  for (std::uint16_t i = 0; i < 3000; ++i) {
+    snap.live.sockets.push_back(sock("10.0.0.1", static_cast<std::uint16_t>(20000 + i), {o}, i));
+    snap.live.sockets.push_back(
+        sock("10.0.0.1", static_cast<std::uint16_t>(20000 + i), {o}, 100000 + i));
+  }
+  // One more on a port seen at the start, with another user: a series of its own.
+  snap.live.sockets.push_back(sock("10.0.0.1", 20000, {owner(8, std::string(300, 'w'), "x")}, 9));
+  Exposition e = render(snap);
+  CHECK(find(e, "portman_listening_port_info").size() == 3001);
+  CHECK(find(e, "portman_listening_port_info", {{"port", "20000"}}).size() == 2);
+  CHECK(find(e, "portman_listening_port_info", {{"port", "22999"}}).size() == 1);
+}
+
 TEST_CASE("registered_port_info and port_up, one series per registry entry", "[metrics]") {
   Snapshot snap = realistic_snapshot();
   Exposition e = render(snap);
