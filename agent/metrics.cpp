@@ -36,19 +36,20 @@ namespace {
 // port registered twice) give one valid series instead of a duplicate.
 class FamilyBuilder {
  public:
-  // `series` is how many series the caller expects: room for them is reserved up front.
-  explicit FamilyBuilder(const MetricSpec& spec, std::size_t series = 0)
-      : spec_(spec), seen_(series, BlockHash{text_}, BlockEqual{text_}) {
-    text_.reserve(256 + series * kSeriesBytes);
-    append_family_header(text_, spec.name, spec.help,
+  // Writes the family's header to `out` at once, and each series as it is added: a family is
+  // written whole before the next one starts. `series` is how many series the caller expects.
+  FamilyBuilder(std::string& out, const MetricSpec& spec, std::size_t series = 0)
+      : spec_(spec), out_(out), seen_(series, BlockHash{out}, BlockEqual{out}) {
+    out_.reserve(out_.size() + 256 + series * kSeriesBytes);
+    append_family_header(out_, spec.name, spec.help,
                          spec.type == MetricType::counter ? "counter" : "gauge");
   }
-  // seen_ refers to text_: neither may move on its own.
   FamilyBuilder(const FamilyBuilder&) = delete;
   FamilyBuilder& operator=(const FamilyBuilder&) = delete;
 
   // Adds a series unless one with the same label values exists (the first one wins). The values
-  // are in the order of the catalog's label names.
+  // are in the order of the catalog's label names. Series keep the order they were added in:
+  // the callers add them by port, then protocol.
   void add(std::initializer_list<std::string_view> values, double value) {
     add_series({values.begin(), values.size()}, value);
   }
@@ -57,15 +58,12 @@ class FamilyBuilder {
     add_series(views, value);
   }
 
-  // Series keep the order they were added in: the callers add them by port, then protocol.
-  std::string build() && { return std::move(text_); }
-
  private:
   // A series line is about 120 bytes (portman_listening_port_info with 7 labels).
   static constexpr std::size_t kSeriesBytes = 160;
 
-  // A label block written in text_, by offset: text_ only grows, so the offsets stay valid while
-  // its buffer moves, and the blocks need no copies of their own.
+  // A label block already written in the output, by offset: the output only grows, so the
+  // offsets stay valid while its buffer moves, and the blocks need no copies of their own.
   struct Block {
     std::size_t at, size;
   };
@@ -88,28 +86,26 @@ class FamilyBuilder {
       throw std::logic_error("metric " + std::string(spec_.name) + ": wrong number of labels");
     // The escaped label block is the series' identity: escaping maps distinct values apart. It
     // is written in place and taken back when the series exists.
-    const std::size_t line = text_.size();
-    text_ += spec_.name;
-    const std::size_t block = text_.size();
-    append_label_block(text_, spec_.labels, values);
-    if (!seen_.insert(Block{block, text_.size() - block}).second) {
-      text_.resize(line);
+    const std::size_t line = out_.size();
+    out_ += spec_.name;
+    const std::size_t block = out_.size();
+    append_label_block(out_, spec_.labels, values);
+    if (!seen_.insert(Block{block, out_.size() - block}).second) {
+      out_.resize(line);
       return;
     }
-    text_ += ' ';
-    append_sample_value(text_, value);
-    text_ += '\n';
+    out_ += ' ';
+    append_sample_value(out_, value);
+    out_ += '\n';
   }
 
   const MetricSpec& spec_;
-  std::string text_;
+  std::string& out_;
   std::unordered_set<Block, BlockHash, BlockEqual> seen_;  // the label block of every series
 };
 
-std::string single(const MetricSpec& spec, double value) {
-  FamilyBuilder f(spec);
-  f.add({}, value);
-  return std::move(f).build();
+void single(std::string& out, const MetricSpec& spec, double value) {
+  FamilyBuilder(out, spec).add({}, value);
 }
 
 std::string port_label(PortKey key) {
@@ -128,18 +124,16 @@ std::string type_label(const Entry& e, const Config* config) {
 }
 
 void add_collector_families(const Snapshot& snap, std::string& out) {
-  FamilyBuilder success(metric::collector_success);
-  FamilyBuilder duration(metric::collector_duration);
-  for (const CollectorRun& r : snap.live.runs) {
-    success.add({r.collector}, r.success ? 1 : 0);
-    duration.add({r.collector}, r.duration_seconds);
+  {
+    FamilyBuilder success(out, metric::collector_success);
+    for (const CollectorRun& r : snap.live.runs) success.add({r.collector}, r.success ? 1 : 0);
   }
-  out.append(std::move(success).build());
-  out.append(std::move(duration).build());
+  FamilyBuilder duration(out, metric::collector_duration);
+  for (const CollectorRun& r : snap.live.runs) duration.add({r.collector}, r.duration_seconds);
 }
 
 void add_listening_family(const Snapshot& snap, const Registry& registry, std::string& out) {
-  FamilyBuilder f(metric::listening_port_info, snap.live.sockets.size());
+  FamilyBuilder f(out, metric::listening_port_info, snap.live.sockets.size());
   // By port, protocol and address, so that the output does not follow the kernel's dump order.
   std::vector<const ListeningSocket*> sockets;
   sockets.reserve(snap.live.sockets.size());
@@ -155,7 +149,6 @@ void add_listening_family(const Snapshot& snap, const Registry& registry, std::s
            o ? o->user : std::string(), s.container(), std::string(service_name_of(s, registry))},
           1);
   }
-  out.append(std::move(f).build());
 }
 
 void add_registry_families(const Snapshot& snap, const Registry& registry, std::string& out) {
@@ -163,31 +156,31 @@ void add_registry_families(const Snapshot& snap, const Registry& registry, std::
   for (const ListeningSocket& s : snap.live.sockets)
     if (s.on_host(snap.live)) listening.insert(s.key());
 
-  FamilyBuilder info(metric::registered_port_info, registry.entries().size());
+  {
+    FamilyBuilder info(out, metric::registered_port_info, registry.entries().size());
+    for (const Entry& e : registry.entries())
+      info.add({port_label(e.key), proto_label(e.key), e.service, e.environment, e.owner,
+                type_label(e, snap.config.get()), e.status},
+               1);
+  }
   // Only port and protocol: a renamed service or a new status keeps the series (and an alert's
   // `for:`); the metadata joins from portman_registered_port_info.
-  FamilyBuilder up(metric::port_up, registry.entries().size());
-  for (const Entry& e : registry.entries()) {
-    info.add({port_label(e.key), proto_label(e.key), e.service, e.environment, e.owner,
-              type_label(e, snap.config.get()), e.status},
-             1);
+  FamilyBuilder up(out, metric::port_up, registry.entries().size());
+  for (const Entry& e : registry.entries())
     up.add({port_label(e.key), proto_label(e.key)}, listening.count(e.key) ? 1 : 0);
-  }
-  out.append(std::move(info).build());
-  out.append(std::move(up).build());
 }
 
 void add_finding_families(const Snapshot& snap, const ScanSummary& summary, std::string& out) {
-  FamilyBuilder finding(metric::finding, snap.findings.size());
-  for (const Finding& f : snap.findings)
-    finding.add({std::string(to_string(f.kind)), port_label(f.key), proto_label(f.key),
-                 f.service_name, f.process},
-                1);
-  FamilyBuilder findings(metric::findings);
+  {
+    FamilyBuilder finding(out, metric::finding, snap.findings.size());
+    for (const Finding& f : snap.findings)
+      finding.add({std::string(to_string(f.kind)), port_label(f.key), proto_label(f.key),
+                   f.service_name, f.process},
+                  1);
+  }
+  FamilyBuilder findings(out, metric::findings);
   for (FindingKind kind : kAllFindingKinds)
     findings.add({std::string(to_string(kind))}, static_cast<double>(summary.of(kind)));
-  out.append(std::move(finding).build());
-  out.append(std::move(findings).build());
 }
 
 // Port counts of one range by state. A port number is in the first state, in PortState order,
@@ -241,7 +234,7 @@ std::array<std::uint64_t, 4> count_range(const PortRange& range, const PortPlann
 }
 
 void add_range_family(const Snapshot& snap, const Registry& registry, std::string& out) {
-  FamilyBuilder f(metric::range_ports);
+  FamilyBuilder f(out, metric::range_ports);
   if (snap.config) {
     PortPlanner planner(*snap.config, registry, snap.live, snap.taken_at);
     const std::vector<ArchivedPort> archive = registry.archive();  // parsed once, not per type
@@ -253,7 +246,6 @@ void add_range_family(const Snapshot& snap, const Registry& registry, std::strin
               static_cast<double>(counts[static_cast<std::size_t>(st)]));
     }
   }
-  out.append(std::move(f).build());
 }
 
 // The agent's own process, read from /proc/self as the official client libraries do. A value
@@ -312,22 +304,22 @@ void add_process_families(std::string& out) {
     s.reset();
   }
   if (s) {
-    out.append(single(metric::process_cpu, s->cpu_seconds));
-    out.append(single(metric::process_resident, s->resident_bytes));
-    out.append(single(metric::process_virtual, s->virtual_bytes));
-    out.append(single(metric::process_start, s->start_time));
+    single(out, metric::process_cpu, s->cpu_seconds);
+    single(out, metric::process_resident, s->resident_bytes);
+    single(out, metric::process_virtual, s->virtual_bytes);
+    single(out, metric::process_start, s->start_time);
   }
-  if (auto fds = count_open_fds()) out.append(single(metric::process_open_fds, *fds));
+  if (auto fds = count_open_fds()) single(out, metric::process_open_fds, *fds);
   rlimit lim{};
   if (getrlimit(RLIMIT_NOFILE, &lim) == 0)  // unlimited: 2^64-1, as Go
-    out.append(single(metric::process_max_fds, static_cast<double>(lim.rlim_cur)));
+    single(out, metric::process_max_fds, static_cast<double>(lim.rlim_cur));
 }
 
 // What the sources report about themselves, each family in catalog order: the renderer knows
 // their specs from the tables, not the sources.
 void add_source_families(const Snapshot& snap, std::string& out) {
   auto add = [&](const MetricSpec* spec) {
-    FamilyBuilder f(*spec);
+    FamilyBuilder f(out, *spec);
     auto take = [&](const std::vector<Sample>& samples) {
       for (const Sample& s : samples)
         if (s.spec == spec || (s.spec && s.spec->name == spec->name))
@@ -335,7 +327,6 @@ void add_source_families(const Snapshot& snap, std::string& out) {
     };
     take(snap.live.samples);
     take(snap.inventory_samples);
-    out.append(std::move(f).build());
   };
   for (const CollectorSpec& c : collector_table())
     for (const MetricSpec* spec : c.metrics) add(spec);
@@ -363,25 +354,19 @@ std::string render_metrics(const Snapshot& snap, const BuildInfo& build) {
 
   std::string families;
   families.reserve(1 << 20);  // 4,700 series are about 600 KB: grow once or not at all
-  {
-    FamilyBuilder f(metric::build_info);
-    f.add({build.version, build.revision}, 1);
-    families.append(std::move(f).build());
-  }
+  FamilyBuilder(families, metric::build_info).add({build.version, build.revision}, 1);
   add_collector_families(snap, families);
   add_listening_family(snap, registry, families);
   add_registry_families(snap, registry, families);
   add_finding_families(snap, summary, families);
   add_range_family(snap, registry, families);
-  families.append(
-      single(metric::listener_changes, static_cast<double>(snap.listener_changes_total)));
-  families.append(single(metric::registry_present, snap.registry_present ? 1 : 0));
-  families.append(single(metric::registry_valid, snap.registry_valid ? 1 : 0));
-  families.append(single(metric::registry_reload, snap.registry_last_reload_success));
-  families.append(
-      single(metric::sockets_owner_unknown, static_cast<double>(summary.sockets_owner_unknown)));
-  families.append(
-      single(metric::processes_unreadable, static_cast<double>(summary.processes_unreadable)));
+  single(families, metric::listener_changes, static_cast<double>(snap.listener_changes_total));
+  single(families, metric::registry_present, snap.registry_present ? 1 : 0);
+  single(families, metric::registry_valid, snap.registry_valid ? 1 : 0);
+  single(families, metric::registry_reload, snap.registry_last_reload_success);
+  single(families, metric::sockets_owner_unknown,
+         static_cast<double>(summary.sockets_owner_unknown));
+  single(families, metric::processes_unreadable, static_cast<double>(summary.processes_unreadable));
   add_source_families(snap, families);
   add_process_families(families);
 
