@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <numeric>
 #include <tuple>
 
 namespace portman {
@@ -22,12 +23,21 @@ LiveState Scanner::scan(const ScanScope& scope) {
   // The walk of /proc and Docker take a while; a socket closed meanwhile must not be reported.
   state.sockets_seen_at_unix_ms = unix_ms_now();
   for (Entry& e : collectors_) e.collector->confirm(scope, state);
-  // One order for every consumer: port, protocol, family, address.
-  std::sort(state.sockets.begin(), state.sockets.end(),
-            [](const ListeningSocket& a, const ListeningSocket& b) {
-              return std::tie(a.port, a.protocol, a.family, a.address, a.inode) <
-                     std::tie(b.port, b.protocol, b.family, b.address, b.inode);
-            });
+  // One order for every consumer: port, protocol, family, address. Indices are sorted and each
+  // socket moved once: sorting the sockets themselves moved each of them a dozen times.
+  std::vector<std::size_t> order(state.sockets.size());
+  std::iota(order.begin(), order.end(), std::size_t{0});
+  const auto& in = state.sockets;
+  std::sort(order.begin(), order.end(), [&](std::size_t i, std::size_t j) {
+    const ListeningSocket& a = in[i];
+    const ListeningSocket& b = in[j];
+    return std::tie(a.port, a.protocol, a.family, a.address, a.inode) <
+           std::tie(b.port, b.protocol, b.family, b.address, b.inode);
+  });
+  std::vector<ListeningSocket> sorted;
+  sorted.reserve(order.size());
+  for (std::size_t i : order) sorted.push_back(std::move(state.sockets[i]));
+  state.sockets = std::move(sorted);
   return state;
 }
 
