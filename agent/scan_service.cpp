@@ -110,14 +110,27 @@ std::shared_ptr<const Snapshot> ScanService::scan_now() {
   snap->registry_last_reload_success = loaded_at;
   snap->taken_at = std::chrono::system_clock::now();
 
-  std::set<SocketId> sockets;
+  // A sorted vector, not a std::set: one allocation instead of one per socket and scan.
+  std::vector<SocketId> sockets;
+  sockets.reserve(snap->live.sockets.size());
   for (const auto& s : snap->live.sockets)
-    sockets.emplace(s.protocol, s.family, s.address, s.port, s.inode);
+    sockets.emplace_back(s.protocol, s.family, s.address, s.port, s.inode);
+  std::sort(sockets.begin(), sockets.end());
+  sockets.erase(std::unique(sockets.begin(), sockets.end()), sockets.end());
   if (!first_scan_) {
-    std::vector<SocketId> changed;
-    std::set_symmetric_difference(sockets.begin(), sockets.end(), previous_sockets_.begin(),
-                                  previous_sockets_.end(), std::back_inserter(changed));
-    listener_changes_ += changed.size();
+    // Sockets in one scan but not the other: all of both, less twice those in both.
+    std::size_t both = 0;
+    for (auto a = sockets.begin(), b = previous_sockets_.begin();
+         a != sockets.end() && b != previous_sockets_.end();) {
+      if (*a < *b) {
+        ++a;
+      } else if (*b < *a) {
+        ++b;
+      } else {
+        ++both, ++a, ++b;
+      }
+    }
+    listener_changes_ += sockets.size() + previous_sockets_.size() - 2 * both;
   }
   first_scan_ = false;
   previous_sockets_ = std::move(sockets);

@@ -58,7 +58,7 @@ class ScanService {
   bool registry_present_ = true;
   bool registry_valid_ = true;
   double registry_loaded_at_ = 0;
-  std::set<SocketId> previous_sockets_;
+  std::vector<SocketId> previous_sockets_;  // sorted, unique
   bool first_scan_ = true;
   std::string owner_fallback_logged_;  // why owners come from /proc, once logged
   std::uint64_t listener_changes_ = 0;

@@ -67,6 +67,24 @@ TEST_CASE("agent: an unregistered listener appears as a finding on the next scan
   CHECK(metric(after, "portman_listener_changes_total").value_or(0) >= 1);
 }
 
+TEST_CASE("agent: portman_listener_changes_total counts each socket that came or went") {
+  TempDir dir;
+  Agent agent(args(dir));
+  const auto changes = [&] {
+    return metric(scrape(agent), "portman_listener_changes_total").value_or(-1);
+  };
+  const double start = changes();
+  REQUIRE(start >= 0);
+  CHECK(changes() == start);  // nothing changed between two scans
+  auto two = std::make_unique<Listener>(
+      std::vector<std::string>{"tcp:127.0.0.1:18310", "udp:127.0.0.1:18310"});
+  Listener one({"tcp:[::1]:18311"});
+  CHECK(changes() == start + 3);
+  two.reset();
+  CHECK(changes() == start + 5);
+  CHECK(changes() == start + 5);
+}
+
 TEST_CASE("agent: stopping a registered service flips portman_port_up to 0") {
   TempDir dir;
   write_registry(
