@@ -63,7 +63,7 @@ class OwnerList {
   OwnerList(std::initializer_list<Owner> owners) {
     for (const Owner& o : owners) push_back(o);
   }
-  OwnerList(const std::vector<Owner>& owners) {  // NOLINT: as readable as the vector it was
+  OwnerList(const std::vector<Owner>& owners) {  // implicit: tests build owners as a vector
     for (const Owner& o : owners) push_back(o);
   }
   void push_back(Owner o) { items_.push_back(std::make_shared<const Owner>(std::move(o))); }
