@@ -1,9 +1,11 @@
 // portman: the command line. Parses with CLI11, runs one command, and is the only place where an
 // Error becomes a message and an exit code (0 ok, 1 refused or failed, 2 bad input, 3 bad file).
 #include <iostream>
+#include <string_view>
 
 #include "cli/capabilities.hpp"
 #include "cli/commands.hpp"
+#include "libportman/one_shot_heap.hpp"
 #include "libportman/version.hpp"
 
 namespace portman::cli {
@@ -48,9 +50,19 @@ std::string one_line_failure(const CLI::App* app, const CLI::Error& e) {
          " --help'\n";
 }
 
+// Whether this may be `portman agent`: any word "agent" counts. A one-shot command given that
+// word as an argument merely runs without the one-shot heap.
+bool may_run_agent(int argc, char** argv) {
+  for (int i = 1; i < argc; ++i)
+    if (std::string_view(argv[i]) == "agent") return true;
+  return false;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+  // The agent runs for months and gives freed memory back; every other command exits soon.
+  if (!may_run_agent(argc, argv)) prefer_huge_pages_for_heap();
   raise_permitted_capabilities();  // the container image's file capabilities (+p)
   CLI::App app{
       "portman: which service owns which port, what really listens, and ports that never collide"};

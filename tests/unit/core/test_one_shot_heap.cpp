@@ -1,0 +1,99 @@
+#include "libportman/one_shot_heap.hpp"
+
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <cstdint>
+#include <cstdlib>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include "unit/skip.hpp"
+
+namespace {
+
+// What /proc/self/smaps says about the mapping that holds `address`.
+struct Mapping {
+  bool found = false;
+  bool heap = false;          // the brk heap, not a mapping of its own
+  bool thp_eligible = false;  // "THPeligible: 1": faults there may take huge pages
+};
+
+Mapping mapping_of(const void* address) {
+  const auto at = reinterpret_cast<std::uintptr_t>(address);
+  std::ifstream smaps("/proc/self/smaps");
+  Mapping m;
+  bool inside = false;
+  for (std::string line; std::getline(smaps, line);) {
+    std::uintptr_t from = 0, to = 0;
+    char dash = 0;
+    std::istringstream head(line);
+    if (line.find(':') == std::string::npos || line.find('-') < line.find(' ')) {
+      if (head >> std::hex >> from >> dash >> to && dash == '-') {
+        if (inside) return m;
+        inside = at >= from && at < to;
+        m.found = inside;
+        m.heap = inside && line.ends_with("[heap]");
+        continue;
+      }
+    }
+    if (inside && line.starts_with("THPeligible:"))
+      m.thp_eligible = line.find('1') != std::string::npos;
+  }
+  return m;
+}
+
+bool thp_offered() {
+  std::ifstream f("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string mode;
+  std::getline(f, mode);
+  return !mode.empty() && mode.find("[never]") == std::string::npos;
+}
+
+// Runs `check` in a child process (the heap settings are the process's for good) and says
+// whether it returned true.
+template <typename F>
+bool in_child(F check) {
+  pid_t pid = ::fork();
+  if (pid == 0) std::_Exit(check() ? 0 : 1);
+  int status = 0;
+  ::waitpid(pid, &status, 0);
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+}  // namespace
+
+TEST_CASE("a one-shot heap keeps a large buffer in the heap, where huge pages may back it",
+          "[one_shot_heap]") {
+#if defined(__SANITIZE_ADDRESS__) || defined(PORTMAN_SANITIZED)
+  portman::test::skip_test("the sanitizers' allocator keeps no brk heap");
+#endif
+  if (!thp_offered()) portman::test::skip_test("transparent huge pages are set to never");
+  // Without it, 6 MiB is a mapping of its own, in small pages (the control).
+  CHECK(in_child([] {
+    std::vector<char> buffer(6 << 20, 'x');
+    Mapping m = mapping_of(buffer.data());
+    return m.found && !m.heap;
+  }));
+  CHECK(in_child([] {
+    portman::prefer_huge_pages_for_heap();
+    std::vector<char> buffer(6 << 20, 'x');
+    // Its middle: its first bytes may share a mapping with what the heap held before.
+    Mapping m = mapping_of(buffer.data() + buffer.size() / 2);
+    return m.found && m.heap && m.thp_eligible;
+  }));
+  // Freed and allocated again, it stays where it was: the heap is not given back meanwhile.
+  CHECK(in_child([] {
+    portman::prefer_huge_pages_for_heap();
+    std::uintptr_t first = 0;
+    {
+      std::vector<char> buffer(6 << 20, 'x');
+      first = reinterpret_cast<std::uintptr_t>(buffer.data());
+    }
+    std::vector<char> again(6 << 20, 'y');
+    return reinterpret_cast<std::uintptr_t>(again.data()) == first && mapping_of(again.data()).heap;
+  }));
+}
