@@ -1,4 +1,4 @@
-#include "libportman/one_shot_heap.hpp"
+#include "libportman/heap_policy.hpp"
 
 #include <malloc.h>
 #include <sys/mman.h>
@@ -12,20 +12,29 @@ namespace portman {
 namespace {
 
 // Room for a scan of tens of thousands of sockets; what is never touched is never backed. Below
-// the largest mmap threshold glibc accepts (32 MiB), so that it comes from the heap.
+// the mmap threshold, so that it comes from the heap.
 constexpr std::size_t kReserve = std::size_t{30} << 20;
 
 std::uintptr_t address(const void* p) {
   return reinterpret_cast<std::uintptr_t>(p);
 }
 
-}  // namespace
-
-void prefer_huge_pages_for_heap() {
-  // Large buffers (the sockets, the findings) from the heap rather than fresh mappings of
-  // their own, and the heap kept whole until exit: it is not trimmed between phases.
+// Large buffers (the sockets, the findings, the page rendered) from the heap rather than
+// mappings of their own, and the heap not trimmed: what is freed is used again, not faulted in
+// again. The largest mmap threshold glibc accepts is 32 MiB.
+void keep_freed_memory() {
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
   mallopt(M_TRIM_THRESHOLD, 64 << 20);
+}
+
+}  // namespace
+
+void use_heap_for_repeated_scans() {
+  keep_freed_memory();
+}
+
+void use_heap_for_one_shot_command() {
+  keep_freed_memory();
   // Grow the heap by exactly the reserve: with no padding, the only byte malloc writes past
   // the old heap is the header of what is left, at the reserve's end.
   mallopt(M_TOP_PAD, 0);

@@ -1,4 +1,4 @@
-#include "libportman/one_shot_heap.hpp"
+#include "libportman/heap_policy.hpp"
 
 #include <sys/wait.h>
 #include <unistd.h>
@@ -46,11 +46,18 @@ Mapping mapping_of(const void* address) {
   return m;
 }
 
-bool thp_offered() {
+// "[always] madvise never": the mode in brackets is the one in force.
+std::string thp_mode() {
   std::ifstream f("/sys/kernel/mm/transparent_hugepage/enabled");
-  std::string mode;
-  std::getline(f, mode);
-  return !mode.empty() && mode.find("[never]") == std::string::npos;
+  std::string line;
+  std::getline(f, line);
+  auto open = line.find('['), close = line.find(']');
+  return open < close && close != std::string::npos ? line.substr(open + 1, close - open - 1) : "";
+}
+
+bool thp_offered() {
+  const std::string mode = thp_mode();
+  return mode == "always" || mode == "madvise";
 }
 
 // Runs `check` in a child process (the heap settings are the process's for good) and says
@@ -66,8 +73,9 @@ bool in_child(F check) {
 
 }  // namespace
 
-TEST_CASE("a one-shot heap keeps a large buffer in the heap, where huge pages may back it",
-          "[one_shot_heap]") {
+TEST_CASE(
+    "a one-shot command's heap keeps a large buffer in the heap, where huge pages may back it",
+    "[heap_policy]") {
 #if defined(__SANITIZE_ADDRESS__) || defined(PORTMAN_SANITIZED)
   portman::test::skip_test("the sanitizers' allocator keeps no brk heap");
 #endif
@@ -79,7 +87,7 @@ TEST_CASE("a one-shot heap keeps a large buffer in the heap, where huge pages ma
     return m.found && !m.heap;
   }));
   CHECK(in_child([] {
-    portman::prefer_huge_pages_for_heap();
+    portman::use_heap_for_one_shot_command();
     std::vector<char> buffer(6 << 20, 'x');
     // Its middle: its first bytes may share a mapping with what the heap held before.
     Mapping m = mapping_of(buffer.data() + buffer.size() / 2);
@@ -87,7 +95,7 @@ TEST_CASE("a one-shot heap keeps a large buffer in the heap, where huge pages ma
   }));
   // Freed and allocated again, it stays where it was: the heap is not given back meanwhile.
   CHECK(in_child([] {
-    portman::prefer_huge_pages_for_heap();
+    portman::use_heap_for_one_shot_command();
     std::uintptr_t first = 0;
     {
       std::vector<char> buffer(6 << 20, 'x');
@@ -95,5 +103,25 @@ TEST_CASE("a one-shot heap keeps a large buffer in the heap, where huge pages ma
     }
     std::vector<char> again(6 << 20, 'y');
     return reinterpret_cast<std::uintptr_t>(again.data()) == first && mapping_of(again.data()).heap;
+  }));
+}
+
+TEST_CASE("the agent's heap keeps a large buffer it frees for the next scan", "[heap_policy]") {
+#if defined(__SANITIZE_ADDRESS__) || defined(PORTMAN_SANITIZED)
+  portman::test::skip_test("the sanitizers' allocator keeps no brk heap");
+#endif
+  // Where huge pages are only for memory that asks (the usual setting), the agent's do not ask.
+  const bool asked_only = thp_mode() == "madvise";
+  CHECK(in_child([asked_only] {
+    portman::use_heap_for_repeated_scans();
+    std::uintptr_t first = 0;
+    {
+      std::vector<char> buffer(6 << 20, 'x');
+      first = reinterpret_cast<std::uintptr_t>(buffer.data());
+    }
+    std::vector<char> again(6 << 20, 'y');
+    Mapping m = mapping_of(again.data() + again.size() / 2);
+    return reinterpret_cast<std::uintptr_t>(again.data()) == first && m.heap &&
+           !(asked_only && m.thp_eligible);
   }));
 }
