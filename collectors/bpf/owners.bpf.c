@@ -75,15 +75,18 @@ int portman_owners(struct bpf_iter__task_file* ctx) {
   /* Not the inode mode: an O_PATH fd on a unix socket's file would pass that test. */
   struct socket* sock = bpf_sock_from_file(file);
   if (!sock) return 0;
-  struct sock* sk = BPF_CORE_READ(sock, sk);
+  /* The socket's fields are read with plain loads, which the verifier allows through these typed
+   * pointers and the JIT makes single instructions: a BPF_CORE_READ is a helper call each, and
+   * nine of them per socket were a third of the iteration. Loading is not measurably slower. */
+  struct sock* sk = sock->sk;
   if (!sk) return 0;
 
-  __u16 family = BPF_CORE_READ(sk, __sk_common.skc_family);
+  __u16 family = sk->__sk_common.skc_family;
   if (family != AF_INET && family != AF_INET6) return 0;
-  __u16 port = BPF_CORE_READ(sk, __sk_common.skc_num);
+  __u16 port = sk->__sk_common.skc_num;
   if (port == 0 || (target_port && port != target_port)) return 0;
-  __u16 protocol = BPF_CORE_READ(sk, sk_protocol);
-  unsigned char state = BPF_CORE_READ(sk, __sk_common.skc_state);
+  __u16 protocol = sk->sk_protocol;
+  unsigned char state = sk->__sk_common.skc_state;
   if (protocol == IPPROTO_TCP) {
     if (state != TCP_LISTEN) return 0;
   } else if (protocol == IPPROTO_UDP || protocol == IPPROTO_UDPLITE) {
@@ -91,14 +94,14 @@ int portman_owners(struct bpf_iter__task_file* ctx) {
   } else {
     return 0;
   }
-  __u32 netns = BPF_CORE_READ(sk, __sk_common.skc_net.net, ns.inum);
+  __u32 netns = sk->__sk_common.skc_net.net->ns.inum;
   if (target_netns && netns != target_netns) return 0;
 
   int pid = pid_for_reader(task);
   if (pid <= 0) return 0; /* outside the reader's pid namespace: its /proc cannot show it */
 
   struct portman_owner_record rec = {};
-  rec.inode = BPF_CORE_READ(file, f_inode, i_ino);
+  rec.inode = file->f_inode->i_ino;
   rec.pid = (__u32)pid;
   rec.fd = ctx->fd;
   rec.netns = netns;
