@@ -51,7 +51,7 @@ std::string one_line_failure(const CLI::App* app, const CLI::Error& e) {
 }
 
 // Whether this may be `portman agent`: any word "agent" counts. A one-shot command given that
-// word as an argument merely runs with the agent's heap.
+// word as an argument merely runs with glibc's default heap.
 bool may_run_agent(int argc, char** argv) {
   for (int i = 1; i < argc; ++i)
     if (std::string_view(argv[i]) == "agent") return true;
@@ -61,10 +61,8 @@ bool may_run_agent(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  if (may_run_agent(argc, argv))
-    use_heap_for_repeated_scans();
-  else
-    use_heap_for_one_shot_command();
+  // The agent runs for months on glibc's defaults (heap_policy.hpp says why).
+  if (!may_run_agent(argc, argv)) use_heap_for_one_shot_command();
   raise_permitted_capabilities();  // the container image's file capabilities (+p)
   CLI::App app{
       "portman: which service owns which port, what really listens, and ports that never collide"};

@@ -19,22 +19,14 @@ std::uintptr_t address(const void* p) {
   return reinterpret_cast<std::uintptr_t>(p);
 }
 
-// Large buffers (the sockets, the findings, the page rendered) from the heap rather than
-// mappings of their own, and the heap not trimmed: what is freed is used again, not faulted in
-// again. The largest mmap threshold glibc accepts is 32 MiB.
-void keep_freed_memory() {
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 64 << 20);
-}
-
 }  // namespace
 
-void use_heap_for_repeated_scans() {
-  keep_freed_memory();
-}
-
 void use_heap_for_one_shot_command() {
-  keep_freed_memory();
+  // Large buffers (the sockets, the findings) from the heap rather than mappings of their own,
+  // and the heap not trimmed: what is freed is used again, not faulted in again. The largest
+  // mmap threshold glibc accepts is 32 MiB.
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
   // Grow the heap by exactly the reserve: with no padding, the only byte malloc writes past
   // the old heap is the header of what is left, at the reserve's end.
   mallopt(M_TOP_PAD, 0);

@@ -105,23 +105,3 @@ TEST_CASE(
     return reinterpret_cast<std::uintptr_t>(again.data()) == first && mapping_of(again.data()).heap;
   }));
 }
-
-TEST_CASE("the agent's heap keeps a large buffer it frees for the next scan", "[heap_policy]") {
-#if defined(__SANITIZE_ADDRESS__) || defined(PORTMAN_SANITIZED)
-  portman::test::skip_test("the sanitizers' allocator keeps no brk heap");
-#endif
-  // Where huge pages are only for memory that asks (the usual setting), the agent's do not ask.
-  const bool asked_only = thp_mode() == "madvise";
-  CHECK(in_child([asked_only] {
-    portman::use_heap_for_repeated_scans();
-    std::uintptr_t first = 0;
-    {
-      std::vector<char> buffer(6 << 20, 'x');
-      first = reinterpret_cast<std::uintptr_t>(buffer.data());
-    }
-    std::vector<char> again(6 << 20, 'y');
-    Mapping m = mapping_of(again.data() + again.size() / 2);
-    return reinterpret_cast<std::uintptr_t>(again.data()) == first && m.heap &&
-           !(asked_only && m.thp_eligible);
-  }));
-}
