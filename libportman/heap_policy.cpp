@@ -31,18 +31,15 @@ void use_heap_for_one_shot_command() {
   // the old heap is the header of what is left, at the reserve's end.
   mallopt(M_TOP_PAD, 0);
   void* probe = std::malloc(kReserve);
-  const std::uintptr_t end = address(sbrk(0));
-  // Only when the reserve came from the heap (glibc's malloc, below its mmap threshold).
-  if (!probe || address(probe) + kReserve > end) {
-    std::free(probe);
-    return;
-  }
+  const std::uintptr_t at = address(probe), end = address(sbrk(0));
   std::free(probe);
+  // Only when the reserve came from the heap (glibc's malloc, below its mmap threshold).
+  if (at == 0 || at + kReserve > end) return;
   // The whole heap, reserve and all: free memory below the reserve joins it as soon as a large
   // request consolidates the heap, and allocations go there first. Each 2 MiB-aligned block
   // that nothing has touched yet is then backed by one huge page at first touch; pages already
   // in use stay small. Before any thread starts, the main arena is all there is to the heap.
-  const std::uintptr_t start = std::min(end - mallinfo2().arena, address(probe));
+  const std::uintptr_t start = std::min(end - mallinfo2().arena, at);
   const std::uintptr_t from = start & ~std::uintptr_t{4095};
   ::madvise(reinterpret_cast<void*>(from), end - from, MADV_HUGEPAGE);
   // Later growth, if any, in steps that are worth a system call.

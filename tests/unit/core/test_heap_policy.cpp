@@ -30,15 +30,14 @@ Mapping mapping_of(const void* address) {
   for (std::string line; std::getline(smaps, line);) {
     std::uintptr_t from = 0, to = 0;
     char dash = 0;
+    // A mapping's first line begins "FROM-TO "; its fields ("THPeligible:    1") have no dash.
     std::istringstream head(line);
-    if (line.find(':') == std::string::npos || line.find('-') < line.find(' ')) {
-      if (head >> std::hex >> from >> dash >> to && dash == '-') {
-        if (inside) return m;
-        inside = at >= from && at < to;
-        m.found = inside;
-        m.heap = inside && line.ends_with("[heap]");
-        continue;
-      }
+    if (line.find('-') < line.find(' ') && head >> std::hex >> from >> dash >> to) {
+      if (inside) return m;
+      inside = at >= from && at < to;
+      m.found = inside;
+      m.heap = inside && line.ends_with("[heap]");
+      continue;
     }
     if (inside && line.starts_with("THPeligible:"))
       m.thp_eligible = line.find('1') != std::string::npos;
@@ -46,18 +45,13 @@ Mapping mapping_of(const void* address) {
   return m;
 }
 
-// "[always] madvise never": the mode in brackets is the one in force.
-std::string thp_mode() {
-  std::ifstream f("/sys/kernel/mm/transparent_hugepage/enabled");
-  std::string line;
-  std::getline(f, line);
-  auto open = line.find('['), close = line.find(']');
-  return open < close && close != std::string::npos ? line.substr(open + 1, close - open - 1) : "";
-}
-
+// "always [madvise] never": the mode in brackets is the one in force.
 bool thp_offered() {
-  const std::string mode = thp_mode();
-  return mode == "always" || mode == "madvise";
+  std::ifstream f("/sys/kernel/mm/transparent_hugepage/enabled");
+  std::string modes;
+  std::getline(f, modes);
+  return modes.find("[always]") != std::string::npos ||
+         modes.find("[madvise]") != std::string::npos;
 }
 
 // Runs `check` in a child process (the heap settings are the process's for good) and says
