@@ -1,6 +1,6 @@
-// The BPF owner source: a task_file iterator (collectors/bpf/owners.bpf.c) that the kernel runs
-// over every process's file table, writing one record per fd that holds a listening socket. It
-// costs about what a netlink dump costs, instead of a readlink per fd of every process. Needs
+// The BPF owner source: a task iterator (collectors/bpf/owners.bpf.c) that the kernel runs over
+// every process, reading its file table, writing one record per fd that holds a listening socket.
+// It costs about what a netlink dump costs, instead of a readlink per fd of every process. Needs
 // CAP_BPF and CAP_PERFMON (or CAP_SYS_ADMIN), Linux 5.17 or later with BTF, no lockdown, and a
 // portman built with clang and bpftool (PORTMAN_HAVE_BPF); owners.cpp falls back to the /proc
 // walk otherwise. Nothing is pinned in bpffs: the program lives as long as its process.

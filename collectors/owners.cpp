@@ -49,7 +49,7 @@ constexpr std::string_view kSourceLabels[] = {"source"};
 const MetricSpec kOwnerSourceInfoMetric{
     "portman_owner_source_info", MetricType::gauge,
     "Where the last scan found the processes holding sockets: source is bpf (the kernel's "
-    "task_file iterator) or procfs (the /proc/PID/fd walk); 1 for the one used.",
+    "task iterator) or procfs (the /proc/PID/fd walk); 1 for the one used.",
     kSourceLabels};
 
 namespace {

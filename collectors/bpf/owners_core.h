@@ -47,43 +47,57 @@ struct sock {
 
 struct socket {
   struct sock* sk;
+  struct file* file;
 } PAI;
 
 struct upid {
   int nr;
   struct pid_namespace* ns;
-} PAI;
+};
 
 struct pid {
   unsigned int level;
   struct upid numbers[1];
 } PAI;
 
-struct task_struct {
-  struct task_struct* group_leader;
-  struct pid* thread_pid;
-} PAI;
-
 struct inode {
+  unsigned short i_mode;
   unsigned long i_ino;
 } PAI;
 
 struct file {
+  const void* f_op;
   struct inode* f_inode;
+  void* private_data;
+} PAI;
+
+struct fdtable {
+  unsigned int max_fds;
+  struct file** fd;
+} PAI;
+
+struct files_struct {
+  struct fdtable* fdt;
+} PAI;
+
+struct task_struct {
+  int pid;
+  int tgid;
+  struct task_struct* group_leader;
+  struct pid* thread_pid;
+  struct files_struct* files;
 } PAI;
 
 struct bpf_iter_meta {
   struct seq_file* seq;
   __u64 session_id;
   __u64 seq_num;
-} PAI;
+};
 
-struct bpf_iter__task_file {
+struct bpf_iter__task {
   struct bpf_iter_meta* meta;
   struct task_struct* task;
-  __u32 fd;
-  struct file* file;
-} PAI;
+};
 
 #undef PAI
 

@@ -1,8 +1,9 @@
 // A process that holds the sockets an integration test asks for, then waits to be killed.
-//   test_listener [--uid N] [--reuseport] [--v6only] [--fork N] SPEC...
+//   test_listener [--uid N] [--reuseport] [--v6only] [--fork N] [--fd N] SPEC...
 //   SPEC: tcp:ADDR:PORT or udp:ADDR:PORT (ADDR numeric; IPv6 in brackets: tcp:[::1]:8080), or
 //   udpclient:ADDR:PORT: a UDP client that sends one datagram there without binding, so that the
 //   kernel gives it a wildcard address and an ephemeral port (IPv4)
+// --fd N moves the sockets to fds N, N+1, ... (a table grown past its first 64 slots).
 // Prints "ready" on stdout once every socket is bound (and listening), so tests never race it.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -76,6 +77,7 @@ int main(int argc, char** argv) {
   ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // never outlive the test
   bool reuseport = false, v6only = false;
   int workers = 0;
+  int first_fd = -1;
   long uid = -1;
   std::vector<std::string> specs;
   for (int i = 1; i < argc; ++i) {
@@ -88,6 +90,8 @@ int main(int argc, char** argv) {
       uid = std::atol(argv[++i]);
     else if (a == "--fork" && i + 1 < argc)
       workers = std::atoi(argv[++i]);
+    else if (a == "--fd" && i + 1 < argc)
+      first_fd = std::atoi(argv[++i]);
     else
       specs.push_back(a);
   }
@@ -101,7 +105,16 @@ int main(int argc, char** argv) {
     ::prctl(PR_SET_DUMPABLE, 1);
   }
   std::vector<int> fds;
-  for (const auto& s : specs) fds.push_back(open_socket(s, reuseport, v6only));
+  for (const auto& s : specs) {
+    int fd = open_socket(s, reuseport, v6only);
+    if (first_fd >= 0) {
+      int target = first_fd + static_cast<int>(fds.size());
+      if (::dup2(fd, target) != target) die("dup2 " + s);
+      ::close(fd);
+      fd = target;
+    }
+    fds.push_back(fd);
+  }
   // Pre-forking server: the workers inherit the very same sockets.
   for (int w = 0; w < workers; ++w) {
     pid_t pid = ::fork();

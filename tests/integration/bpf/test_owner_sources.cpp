@@ -116,6 +116,26 @@ TEST_CASE(
     if (s["port"] == 18601) CHECK(s["user"] == "nobody");
 }
 
+TEST_CASE("bpf and procfs name the same fds of sockets held far into a grown fd table") {
+  TempDir dir;
+  require_bpf(dir);
+  // fds 70.. and 1000..: past the 64 slots a table starts with, in chunks the program reads
+  // after the first, and one held by a worker too.
+  Listener mid({"--fd", "70", "tcp:127.0.0.1:18606", "udp:127.0.0.1:18606"});
+  Listener far({"--fork", "1", "--fd", "1000", "tcp:127.0.0.1:18607", "tcp:[::1]:18607"});
+  json bpf = scan(dir, "bpf");
+  json walk = scan(dir, "procfs");
+  CHECK(bpf["owner_source"] == "bpf");
+  CHECK(owners_by_socket(bpf) == owners_by_socket(walk));
+  // Held there only: found at all means those slots were read.
+  CHECK(pids_on(bpf, 18606) == std::vector<int>{mid.pid()});
+  CHECK(pids_on(bpf, 18606, "udp") == std::vector<int>{mid.pid()});
+  std::vector<int> far_owners = pids_on(bpf, 18607);
+  REQUIRE(far_owners.size() == 4);  // two addresses, each held by the listener and its worker
+  CHECK(far_owners.front() == far.pid());
+  CHECK(bpf["sockets_owner_unknown"] == 0);
+}
+
 TEST_CASE("check PORT with bpf names the owners procfs names for that port only") {
   TempDir dir;
   require_bpf(dir);
