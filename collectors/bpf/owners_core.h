@@ -50,6 +50,8 @@ struct socket {
   struct file* file;
 } PAI;
 
+/* Read only through BPF_CORE_READ and bpf_core_type_size, which relocate it without the
+ * attribute. */
 struct upid {
   int nr;
   struct pid_namespace* ns;
@@ -88,6 +90,8 @@ struct task_struct {
   struct files_struct* files;
 } PAI;
 
+/* The iterator's context, as the kernel defines it for iterator programs (every member 8 bytes,
+ * checked against its BTF at load): fixed offsets, nothing for CO-RE to relocate. */
 struct bpf_iter_meta {
   struct seq_file* seq;
   __u64 session_id;
