@@ -116,7 +116,7 @@ TEST_CASE(
     if (s["port"] == 18601) CHECK(s["user"] == "nobody");
 }
 
-TEST_CASE("bpf and procfs name the same fds of sockets held far into a grown fd table") {
+TEST_CASE("bpf and procfs name the same owners of sockets held far into a grown fd table") {
   TempDir dir;
   require_bpf(dir);
   // fds 70.. and 1000..: past the 64 slots a table starts with, in chunks the program reads
