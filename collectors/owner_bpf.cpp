@@ -5,11 +5,13 @@
 #include <charconv>
 #include <cstring>
 #include <string>
+#include <utility>
 #include <vector>
 
 #if PORTMAN_HAVE_BPF
 #include <linux/bpf.h>
 #include <linux/capability.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -63,8 +65,8 @@ std::string load_error(int err) {
 
 class LoadedBpfOwnerSource final : public BpfOwnerSource {
  public:
-  LoadedBpfOwnerSource(portman_owners* skel, BpfOwnerFilter filter)
-      : skel_(skel), filter_(filter) {}
+  LoadedBpfOwnerSource(portman_owners* skel, BpfOwnerFilter filter, UniqueFd probe)
+      : skel_(skel), filter_(filter), probe_(std::move(probe)) {}
   ~LoadedBpfOwnerSource() override { portman_owners_close(skel_); }
   LoadedBpfOwnerSource(const LoadedBpfOwnerSource&) = delete;
   LoadedBpfOwnerSource& operator=(const LoadedBpfOwnerSource&) = delete;
@@ -101,6 +103,9 @@ class LoadedBpfOwnerSource final : public BpfOwnerSource {
       }
       if (n == 0 || filter_.first_only) break;
     }
+    if (!portman_owners_knew_sockets(skel_))
+      return make_error(ErrorKind::io,
+                        "the BPF owners iterator could not read its probe socket's file");
     // One holder per process, by its lowest fd, in pid order: what the /proc walk reports.
     for (auto& [inode, holders] : out.holders) {
       std::sort(holders.begin(), holders.end(), [](const Holding& a, const Holding& b) {
@@ -116,6 +121,7 @@ class LoadedBpfOwnerSource final : public BpfOwnerSource {
  private:
   portman_owners* skel_;
   BpfOwnerFilter filter_;
+  UniqueFd probe_;  // the socket the program learns socket files' f_op from, on each iteration
   std::vector<portman_owner_record> records_ = std::vector<portman_owner_record>(512);
 };
 
@@ -130,10 +136,17 @@ Result<std::unique_ptr<BpfOwnerSource>> load_bpf_owner_source(const BpfOwnerFilt
   f.netns = filter.netns;
   f.port = filter.port;
   f.first_only = filter.first_only ? 1 : 0;
+  // Any socket will do: all share one f_op. A unix one is never reported.
+  UniqueFd probe(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  if (!probe)
+    return make_error(ErrorKind::io,
+                      "cannot open the BPF owners iterator's probe socket: " + errno_text(errno));
+  f.probe_fd = static_cast<unsigned>(probe.get());
   portman_owners* skel = nullptr;
   if (int err = portman_owners_open(&f, &skel); err != 0)
     return make_error(ErrorKind::io, load_error(-err));
-  return std::unique_ptr<BpfOwnerSource>(std::make_unique<LoadedBpfOwnerSource>(skel, filter));
+  return std::unique_ptr<BpfOwnerSource>(
+      std::make_unique<LoadedBpfOwnerSource>(skel, filter, std::move(probe)));
 }
 
 #else

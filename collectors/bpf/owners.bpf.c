@@ -31,8 +31,6 @@
 #define TCP_LISTEN 10
 #define TCP_CLOSE 7 /* an unconnected UDP socket */
 #define MAX_PID_LEVEL 32
-#define S_IFMT 0170000
-#define S_IFSOCK 0140000
 #define SLOTS 8               /* fd slots read at once; fd arrays are a multiple of 64 long */
 #define MAX_CHUNKS (1U << 23) /* bpf_loop's own limit: 64 Mi fds */
 
@@ -40,19 +38,19 @@
 const volatile __u32 target_netns = 0; /* inode of the network namespace to report */
 const volatile __u16 target_port = 0;  /* one port (check PORT) */
 const volatile __u8 first_only = 0;    /* stop emitting after the first record */
-
-/* The f_op of socket files (socket_file_ops, a static symbol that neither BTF nor kallsyms
- * offers), learnt from the first file that is a socket by a stricter test (is_socket_file). A
- * kernel constant: kept across iterations. */
-__u64 socket_fops = 0;
+/* An fd of the reader's own process that holds a socket it opened for this (set at load). */
+const volatile __u32 probe_fd = 0;
 
 /* Per iteration state: .bss survives between iterations of one link, so the reader resets all
  * of it before each (portman_owners_reset in owners_loader.c). */
 __u32 emitted = 0;
-/* The reader's pid namespace and its level, read once per iteration. */
+/* What is learnt from the reading task, once per iteration (know_reader). */
 __u8 reader_known = 0;
-__u32 reader_level = 0;
-__u64 reader_ns = 0;
+__u32 reader_level = 0; /* its pid namespace's level */
+__u64 reader_ns = 0;    /* and that namespace */
+/* The f_op of socket files: socket_file_ops, a static symbol that neither BTF nor kallsyms
+ * offers, read from the reader's probe socket. 0 when that failed: then no file matches. */
+__u64 socket_fops = 0;
 /* The last task a pid was worked out for, and that pid: a server's thousand sockets are visited
  * one after another, and the iterator holds the task meanwhile, so the address names it. */
 __u64 last_task = 0;
@@ -62,42 +60,45 @@ int last_pid = 0;
  * slots (18 ms to load), while a map value is just memory to it. */
 struct file* slots[SLOTS] = {};
 
+/* Learns from the task reading the iterator (this process) its pid namespace and the f_op of
+ * socket files, from its probe socket: a socket known to be one, so that no other file can teach
+ * a wrong f_op, and no test of each candidate file is needed (that test made the program twice as
+ * long to verify). */
+static __always_inline void know_reader(void) {
+  struct task_struct* reader = bpf_get_current_task_btf();
+  struct pid* reader_pid = BPF_CORE_READ(reader, thread_pid);
+  reader_level = BPF_CORE_READ(reader_pid, level);
+  if (reader_level <= MAX_PID_LEVEL) {
+    struct upid* reader_upid =
+        (struct upid*)((char*)reader_pid + bpf_core_field_offset(struct pid, numbers) +
+                       reader_level * bpf_core_type_size(struct upid));
+    reader_ns = (__u64)BPF_CORE_READ(reader_upid, ns);
+  }
+  struct fdtable* fdt = BPF_CORE_READ(reader, files, fdt);
+  struct file** fd = BPF_CORE_READ(fdt, fd);
+  struct file* probe = 0;
+  if (fd && probe_fd < BPF_CORE_READ(fdt, max_fds) &&
+      bpf_probe_read_kernel(&probe, sizeof probe, fd + probe_fd) == 0 && probe)
+    socket_fops = (__u64)BPF_CORE_READ(probe, f_op);
+  reader_known = 1;
+}
+
 /* The pid number of `task`'s process in the pid namespace of the task reading the iterator, or
  * 0 when that namespace cannot see it. task->tgid would be the init namespace's number: wrong for
  * an agent in a container, whose /proc shows its own numbers. */
 static __always_inline int pid_for_reader(struct task_struct* task) {
   if ((__u64)task == last_task) return last_pid;
-  __u64 upid_size = bpf_core_type_size(struct upid);
-  __u64 numbers = bpf_core_field_offset(struct pid, numbers);
-  if (!reader_known) {
-    struct task_struct* reader = bpf_get_current_task_btf();
-    struct pid* reader_pid = BPF_CORE_READ(reader, thread_pid);
-    reader_level = BPF_CORE_READ(reader_pid, level);
-    if (reader_level > MAX_PID_LEVEL) return 0;
-    struct upid* reader_upid =
-        (struct upid*)((char*)reader_pid + numbers + reader_level * upid_size);
-    reader_ns = (__u64)BPF_CORE_READ(reader_upid, ns);
-    reader_known = 1;
-  }
   unsigned int level = reader_level;
   int nr = 0;
   struct pid* pid = BPF_CORE_READ(task, group_leader, thread_pid);
   if (pid && level <= MAX_PID_LEVEL && BPF_CORE_READ(pid, level) >= level) {
-    struct upid* upid = (struct upid*)((char*)pid + numbers + level * upid_size);
+    struct upid* upid = (struct upid*)((char*)pid + bpf_core_field_offset(struct pid, numbers) +
+                                       level * bpf_core_type_size(struct upid));
     if ((__u64)BPF_CORE_READ(upid, ns) == reader_ns) nr = BPF_CORE_READ(upid, nr);
   }
   last_task = (__u64)task;
   last_pid = nr;
   return nr;
-}
-
-/* Whether `f` is a socket, when socket_fops is not known yet: its inode is a socket's, and the
- * socket it points to points back at it. Not the inode mode alone: an O_PATH fd on a unix
- * socket's node has it too, and no socket behind it (private_data is NULL). */
-static __always_inline int is_socket_file(struct file* f, struct socket* sock) {
-  struct inode* inode = BPF_CORE_READ(f, f_inode);
-  if (!inode || (BPF_CORE_READ(inode, i_mode) & S_IFMT) != S_IFSOCK) return 0;
-  return sock && BPF_CORE_READ(sock, file) == f;
 }
 
 struct table_walk {
@@ -108,14 +109,10 @@ struct table_walk {
   __u32 base; /* the fd of slots[0] */
 };
 
-/* Writes the record of fd `fd`, open on `f` (a socket file, or any file while socket_fops is not
- * known), when it holds a socket ss -l would list. */
+/* Writes the record of fd `fd`, open on the socket file `f`, when it holds a socket ss -l would
+ * list. */
 static __always_inline void emit_if_listening(struct table_walk* w, struct file* f, __u32 fd) {
   struct socket* sock = BPF_CORE_READ(f, private_data);
-  if (!socket_fops) {
-    if (!is_socket_file(f, sock)) return;
-    socket_fops = (__u64)BPF_CORE_READ(f, f_op);
-  }
   struct sock* sk = BPF_CORE_READ(sock, sk);
   if (!sk) return;
 
@@ -139,7 +136,7 @@ static __always_inline void emit_if_listening(struct table_walk* w, struct file*
   if (pid <= 0) return; /* outside the reader's pid namespace: its /proc cannot show it */
 
   struct portman_owner_record rec = {};
-  rec.inode = BPF_CORE_READ(f, f_inode, i_ino);
+  rec.inode = BPF_CORE_READ((struct socket_alloc*)sock, vfs_inode.i_ino);
   rec.pid = (__u32)pid;
   rec.fd = fd;
   rec.netns = netns;
@@ -176,17 +173,15 @@ static long walk_slots(__u32 chunk, void* data) {
     __builtin_memset(slots, 0, sizeof slots);
     if (bpf_probe_read_kernel(slots, (n & (SLOTS - 1)) * sizeof(slots[0]), w->fd + base)) return 1;
   }
-  int any = !socket_fops;
-  if (socket_fops) {
+  int any = 0;
 #pragma unroll
-    for (__u32 i = 0; i < SLOTS; i++) {
-      struct file* f = slots[i];
-      if (!f) continue;
-      if ((__u64)BPF_CORE_READ(f, f_op) == socket_fops)
-        any = 1;
-      else
-        slots[i] = 0;
-    }
+  for (__u32 i = 0; i < SLOTS; i++) {
+    struct file* f = slots[i];
+    if (!f) continue;
+    if ((__u64)BPF_CORE_READ(f, f_op) == socket_fops)
+      any = 1;
+    else
+      slots[i] = 0;
   }
   if (!any) return 0;
   w->base = base;
@@ -199,6 +194,8 @@ int portman_owners(struct bpf_iter__task* ctx) {
   struct task_struct* task = ctx->task;
   if (!task) return 0; /* the last call of an iteration */
   if (first_only && emitted) return 0;
+  if (!reader_known) know_reader();
+  if (!socket_fops) return 0;
   /* BPF_CORE_READ, not plain loads: on 6.18 the verifier looks up a pointer loaded through a
    * trusted pointer (the task) by name in the whole kernel BTF, about 1 ms a load. */
   struct files_struct* files = BPF_CORE_READ(task, files);

@@ -12,6 +12,7 @@ int portman_owners_open(const struct portman_owners_filter* filter, struct portm
   skel->rodata->target_netns = filter->netns;
   skel->rodata->target_port = filter->port;
   skel->rodata->first_only = filter->first_only;
+  skel->rodata->probe_fd = filter->probe_fd;
   int err = portman_owners__load(skel);
   if (!err) err = portman_owners__attach(skel);
   if (err) {
@@ -33,6 +34,11 @@ void portman_owners_reset(struct portman_owners* skel) {
   skel->bss->reader_ns = 0;
   skel->bss->last_task = 0;
   skel->bss->last_pid = 0;
+  skel->bss->socket_fops = 0;
+}
+
+int portman_owners_knew_sockets(const struct portman_owners* skel) {
+  return skel->bss->socket_fops != 0;
 }
 
 void portman_owners_close(struct portman_owners* skel) {
