@@ -71,11 +71,12 @@ std::string other_protocol_note(const OtherProtocol& o) {
 Result<int> run_check(const Context& ctx, const CheckOptions& o) {
   auto key = port_key(o.port, o.udp);
   if (!key) return key.error();
+  const ScanScope scope{*key, true};
+  auto scanner = start_scan(ctx, scope);
+  if (!scanner) return scanner.error();
   auto registry = read_registry(ctx);
   if (!registry) return registry.error();
-  auto scanned = scan_live(ctx, ScanScope{*key, true});
-  if (!scanned) return scanned.error();
-  LiveState live = std::move(*scanned);
+  LiveState live = scanner->scan(scope);
   std::vector<Finding> all = compare(*registry, live, ctx.config);
   add_inventory_view(ctx, *registry, live, all);
   std::vector<Finding> findings;

@@ -10,6 +10,7 @@
 #include "libportman/live_state.hpp"
 #include "libportman/registry.hpp"
 #include "libportman/registry_edit.hpp"
+#include "libportman/scan.hpp"
 
 namespace portman::cli {
 
@@ -47,6 +48,9 @@ bool registry_missing(const Context& ctx);
 Error not_registered(const Context& ctx, const Registry& registry, PortKey key,
                      std::string_view next);
 Result<LiveState> scan_live(const Context& ctx, const ScanScope& scope);
+// A scan of `scope`, prepared: what its collectors can start early (the BPF owners iterator)
+// runs while the caller reads the registry; then Scanner::scan(scope).
+Result<Scanner> start_scan(const Context& ctx, const ScanScope& scope);
 // Whether a failed collector explained itself in a note ("docker: ..."): then the note says it,
 // once, and the bare "collector docker failed" line would say it twice.
 bool failure_noted(const LiveState& live, const std::string& collector);

@@ -70,6 +70,12 @@ Result<LiveState> scan_live(const Context& ctx, const ScanScope& scope) {
   return scanner->scan(scope);
 }
 
+Result<Scanner> start_scan(const Context& ctx, const ScanScope& scope) {
+  auto scanner = make_scanner(ctx.collectors, ctx.sources);
+  if (scanner) scanner->prepare(scope);
+  return scanner;
+}
+
 bool failure_noted(const LiveState& live, const std::string& collector) {
   const std::string prefix = collector + ": ";
   for (const auto& note : live.notes)

@@ -16,11 +16,11 @@ struct ScanOptions {
 };
 
 Result<int> run_scan(const Context& ctx, const ScanOptions& o) {
+  auto scanner = start_scan(ctx, ScanScope{});
+  if (!scanner) return scanner.error();
   auto registry = read_registry(ctx);
   if (!registry) return registry.error();
-  auto scanned = scan_live(ctx, ScanScope{});
-  if (!scanned) return scanned.error();
-  LiveState live = std::move(*scanned);
+  LiveState live = scanner->scan(ScanScope{});
   std::vector<Finding> findings = compare(*registry, live, ctx.config);
   add_inventory_view(ctx, *registry, live, findings);
   int code = o.fail_on_finding && !findings.empty() ? 1 : 0;

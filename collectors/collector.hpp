@@ -40,11 +40,17 @@ struct CollectorOptions {
 struct ScanScope {
   std::optional<PortKey> only;  // one port and protocol, or everything
   bool owners = true;           // attribute sockets to processes
+  bool operator==(const ScanScope&) const = default;
 };
 
 class Collector {
  public:
   virtual ~Collector() = default;
+  // Called on every collector before any of them collects, with the scope collect will get:
+  // starts, on a thread of its own, work that needs nothing from the others, so that it runs
+  // while they do (the BPF owners iterator while the sockets are dumped). Never fails: collect
+  // reports what went wrong.
+  virtual void prepare(const ScanScope& /*scope*/) {}
   // Adds what it sees to `state`. A failure is returned, never thrown; the caller records it
   // and the other collectors still run.
   virtual Status collect(const ScanScope& scope, LiveState& state) = 0;

@@ -1,7 +1,8 @@
-// The BPF owner source: loads the light skeleton once, then each find() creates an iterator
+// The BPF owner source: loads the light skeleton once, then each iterate() creates an iterator
 // from the same link and reads its fixed-size records.
 #include "collectors/owner_bpf.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <cstring>
 #include <string>
@@ -15,7 +16,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
 #include <system_error>
 
@@ -35,6 +35,31 @@ std::optional<std::uint32_t> netns_inode(std::string_view link) {
   if (ec != std::errc{} || end != digits.data() + digits.size() || digits.empty())
     return std::nullopt;
   return n;
+}
+
+Result<OwnerFindings> BpfOwnerSource::find(const OwnerQuery& query) {
+  if (query.inodes.empty()) return OwnerFindings{};
+  auto records = iterate();
+  if (!records) return records.error();
+  return holders_of(*records, query);
+}
+
+OwnerFindings holders_of(const std::vector<HeldSocket>& records, const OwnerQuery& query) {
+  OwnerFindings out;
+  for (std::uint64_t inode : query.inodes) out.holders.try_emplace(inode);
+  for (const HeldSocket& r : records) {
+    auto it = out.holders.find(r.inode);
+    if (it != out.holders.end()) it->second.push_back(r.holder);  // else: not asked about
+  }
+  for (auto& [inode, holders] : out.holders) {
+    std::sort(holders.begin(), holders.end(), [](const Holding& a, const Holding& b) {
+      return a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd;
+    });
+    holders.erase(std::unique(holders.begin(), holders.end(),
+                              [](const Holding& a, const Holding& b) { return a.pid == b.pid; }),
+                  holders.end());
+  }
+  return out;
 }
 
 #if PORTMAN_HAVE_BPF
@@ -73,10 +98,8 @@ class LoadedBpfOwnerSource final : public BpfOwnerSource {
 
   const BpfOwnerFilter& filter() const override { return filter_; }
 
-  Result<OwnerFindings> find(const OwnerQuery& query) override {
-    OwnerFindings out;
-    if (query.inodes.empty()) return out;
-    for (std::uint64_t inode : query.inodes) out.holders.try_emplace(inode);
+  Result<std::vector<HeldSocket>> iterate() override {
+    std::vector<HeldSocket> out;
     // .bss outlives an iteration of the link: the first-only flag must start clear each time.
     portman_owners_reset(skel_);
     union bpf_attr attr;
@@ -97,24 +120,13 @@ class LoadedBpfOwnerSource final : public BpfOwnerSource {
       std::size_t count = static_cast<std::size_t>(n) / sizeof(portman_owner_record);
       for (std::size_t i = 0; i < count; ++i) {
         const portman_owner_record& r = records_[i];
-        auto it = out.holders.find(r.inode);
-        if (it == out.holders.end()) continue;  // a socket the sockets collector did not list
-        it->second.push_back({static_cast<pid_t>(r.pid), static_cast<int>(r.fd)});
+        out.push_back({r.inode, {static_cast<pid_t>(r.pid), static_cast<int>(r.fd)}});
       }
       if (n == 0 || filter_.first_only) break;
     }
     if (!portman_owners_knew_sockets(skel_))
       return make_error(ErrorKind::io,
                         "the BPF owners iterator could not read its probe socket's file");
-    // One holder per process, by its lowest fd, in pid order: what the /proc walk reports.
-    for (auto& [inode, holders] : out.holders) {
-      std::sort(holders.begin(), holders.end(), [](const Holding& a, const Holding& b) {
-        return a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd;
-      });
-      holders.erase(std::unique(holders.begin(), holders.end(),
-                                [](const Holding& a, const Holding& b) { return a.pid == b.pid; }),
-                    holders.end());
-    }
     return out;
   }
 

@@ -10,6 +10,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 #include "collectors/owner_source.hpp"
 
@@ -28,11 +29,25 @@ struct BpfOwnerFilter {
   bool operator==(const BpfOwnerFilter&) const = default;
 };
 
+// One record of an iteration: a socket, and a process holding it by that fd.
+struct HeldSocket {
+  std::uint64_t inode = 0;
+  Holding holder;
+};
+
 class BpfOwnerSource : public OwnerSource {
  public:
   std::string_view name() const override { return "bpf"; }
   virtual const BpfOwnerFilter& filter() const = 0;
+  // Runs the iterator once: every listening socket its filter lets through, whoever asked. It
+  // needs no list of sockets, so it can run while they are dumped (owners.cpp, prepare).
+  virtual Result<std::vector<HeldSocket>> iterate() = 0;
+  Result<OwnerFindings> find(const OwnerQuery& query) override;
 };
+
+// What `query` asks of one iteration's records: the holders of its sockets, one per process (by
+// its lowest fd), in pid order, as the /proc walk reports them.
+OwnerFindings holders_of(const std::vector<HeldSocket>& records, const OwnerQuery& query);
 
 // Whether this portman was built with the BPF program.
 bool bpf_owner_source_built();

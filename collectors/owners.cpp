@@ -13,6 +13,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <future>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -166,8 +167,48 @@ class OwnersCollector final : public Collector {
   // one readlink of its fd, and /proc is walked only for sockets that are new, or whose holders
   // changed; a socket nobody could be found for is looked for again only after
   // kRecheckUnknown. The BPF iterator costs less than those checks: it is asked every run.
+  // With BPF, the iterator needs no list of sockets: it is loaded (the first time) and run on a
+  // thread of its own while the other collectors dump the sockets, and a one-shot command
+  // reads its registry. collect() takes its records when the program it ran is the one the
+  // sockets found call for (their namespace), and runs it again otherwise.
+  void prepare(const ScanScope& scope) override {
+    prefetch_ = {};  // waits for one still running (a scan that never collected)
+    if (!scope.owners || method_ == "procfs" || !fallback_.empty()) return;
+    if (!procfs_shows_own_pids(options_.procfs.string())) return;  // collect() says why
+    BpfOwnerFilter guess;
+    if (scope.only) guess.port = scope.only->port;
+    guess.netns = bpf_ ? bpf_->filter().netns : own_netns().value_or(0);
+    BpfOwnerSource* loaded = bpf_ && bpf_->filter().covers(guess) ? bpf_.get() : nullptr;
+    if (loaded) guess = loaded->filter();
+    prefetch_ = std::async(std::launch::async, [loaded, guess] {
+      Prefetched p{guess, unix_ms_now(), nullptr, std::nullopt,
+                   make_error(ErrorKind::io, "not run")};
+      BpfOwnerSource* source = loaded;
+      if (!source) {
+        auto fresh = load_bpf_owner_source(guess);
+        if (!fresh) {
+          p.load_error = fresh.error();
+          return p;
+        }
+        p.loaded = std::move(*fresh);
+        source = p.loaded.get();
+      }
+      p.asked_at = unix_ms_now();
+      p.records = source->iterate();
+      return p;
+    });
+  }
+
   Status collect(const ScanScope& scope, LiveState& state) override {
     if (!scope.owners) return {};
+    std::optional<Prefetched> pre;
+    if (prefetch_.valid()) pre = prefetch_.get();
+    if (pre && pre->load_error) {
+      if (method_ == "bpf") return refused_bpf(*pre->load_error);
+      fall_back(pre->load_error->message);
+    } else if (pre && pre->loaded) {
+      bpf_ = std::move(pre->loaded);
+    }
     if (users_.refresh()) details_.clear();  // their user names may have changed
     auto in_scope = [&](const ListeningSocket& s) { return !scope.only || s.key() == *scope.only; };
     auto source = pick_source(scope, state);
@@ -207,8 +248,14 @@ class OwnersCollector final : public Collector {
       if (query.inodes.empty() || query.inodes.back() != inode) query.inodes.push_back(inode);
     if (scope.only) query.port = scope.only->port;
     if (!query.inodes.empty()) {
-      const std::int64_t asked_at = unix_ms_now();
-      auto found = (*source)->find(query);
+      // The prefetched records serve when the program that produced them is the one picked.
+      const bool prefetched = pre && !walking && *source == bpf_.get() &&
+                              pre->filter == bpf_->filter() && !pre->load_error;
+      const std::int64_t asked_at = prefetched ? pre->asked_at : unix_ms_now();
+      Result<OwnerFindings> found = !prefetched ? (*source)->find(query)
+                                    : pre->records
+                                        ? Result<OwnerFindings>(holders_of(*pre->records, query))
+                                        : Result<OwnerFindings>(pre->records.error());
       if (!found && !walking && method_ == "auto") {
         fall_back(found.error().message);  // a BPF read that fails once is not retried
         return collect(scope, state);
@@ -272,9 +319,7 @@ class OwnersCollector final : public Collector {
     bpf_.reset();  // one program at a time
     auto loaded = load_bpf_owner_source(need);
     if (!loaded) {
-      if (method_ == "bpf")
-        return make_error(ErrorKind::io, "owners.method bpf: " + loaded.error().message +
-                                             "; --owners.method auto falls back to /proc");
+      if (method_ == "bpf") return refused_bpf(loaded.error());
       fall_back(loaded.error().message);
       return walk_.get();
     }
@@ -294,6 +339,20 @@ class OwnersCollector final : public Collector {
     }
     if (!only) only = netns_inode(state.netns);
     return only.value_or(0);
+  }
+
+  static Error refused_bpf(const Error& why) {
+    return make_error(ErrorKind::io, "owners.method bpf: " + why.message +
+                                         "; --owners.method auto falls back to /proc");
+  }
+
+  // The inode of this process's network namespace: what the sockets collector dumps, unless
+  // another collector adds namespaces.
+  static std::optional<std::uint32_t> own_netns() {
+    char buf[64];
+    ssize_t n = ::readlink("/proc/self/ns/net", buf, sizeof buf);
+    if (n <= 0) return std::nullopt;
+    return netns_inode(std::string_view(buf, static_cast<std::size_t>(n)));
   }
 
   void fall_back(std::string why) {
@@ -407,6 +466,17 @@ class OwnersCollector final : public Collector {
   std::unordered_map<pid_t, UniqueFd> fd_dirs_;  // pid -> its open /proc/PID/fd
   UserNames users_;
   int last_unreadable_ = 0;
+
+  // One BPF iteration started by prepare(), and the program it loaded, if it had to.
+  struct Prefetched {
+    BpfOwnerFilter filter;  // of the program that ran
+    std::int64_t asked_at;  // when the iteration started
+    std::unique_ptr<BpfOwnerSource> loaded;
+    std::optional<Error> load_error;
+    Result<std::vector<HeldSocket>> records;
+  };
+  // Last: destroyed first, so that a running prefetch is waited for while bpf_ still exists.
+  std::future<Prefetched> prefetch_;
 };
 
 }  // namespace

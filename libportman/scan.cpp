@@ -12,7 +12,14 @@ bool Scanner::has(std::string_view name) const {
                      [&](const Entry& e) { return e.name == name; });
 }
 
+void Scanner::prepare(const ScanScope& scope) {
+  for (Entry& e : collectors_) e.collector->prepare(scope);
+  prepared_ = scope;
+}
+
 LiveState Scanner::scan(const ScanScope& scope) {
+  if (prepared_ != scope) prepare(scope);
+  prepared_.reset();
   LiveState state;
   for (Entry& e : collectors_) {
     auto start = std::chrono::steady_clock::now();

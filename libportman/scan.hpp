@@ -4,6 +4,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -20,6 +21,10 @@ class Scanner {
   };
   explicit Scanner(std::vector<Entry> collectors) : collectors_(std::move(collectors)) {}
 
+  // Starts what collectors can do before the scan (Collector::prepare), so that a command can
+  // read its registry meanwhile. Optional: scan() prepares itself when this was not called
+  // with the same scope.
+  void prepare(const ScanScope& scope);
   // Never fails as a whole: a failing collector is recorded in LiveState::runs.
   LiveState scan(const ScanScope& scope);
 
@@ -27,6 +32,7 @@ class Scanner {
 
  private:
   std::vector<Entry> collectors_;
+  std::optional<ScanScope> prepared_;
 };
 
 }  // namespace portman

@@ -20,6 +20,7 @@
 
 #include "collectors/owner_bpf.hpp"
 #include "collectors/owner_walk.hpp"
+#include "collectors/owners.hpp"
 #include "libportman/unique_fd.hpp"
 
 using namespace portman;
@@ -192,4 +193,49 @@ TEST_CASE("bpf: a loaded program sees sockets opened after it was loaded", "[bpf
   REQUIRE(found.ok());
   CHECK(found->holders.at(before.inode).empty());
   CHECK(found->holders.at(after.inode).size() == 1);
+}
+
+namespace {
+
+LiveState state_with(const Sock& s, Protocol protocol) {
+  LiveState state;
+  ListeningSocket l;
+  l.address = "127.0.0.1";
+  l.port = s.port;
+  l.protocol = protocol;
+  l.inode = s.inode;
+  l.netns = "net:[" + std::to_string(own_netns()) + "]";
+  state.sockets.push_back(l);
+  state.netns = l.netns;
+  return state;
+}
+
+}  // namespace
+
+TEST_CASE("bpf: the owners collector takes the iteration it prepared while the sockets were read",
+          "[bpf]") {
+  (void)load_or_skip();
+  Sock tcp = open_loopback(SOCK_STREAM);
+  auto owners = make_owners_collector(CollectorOptions{}, "bpf");
+  const ScanScope all{};
+  owners->prepare(all);
+  LiveState state = state_with(tcp, Protocol::tcp);
+  REQUIRE(owners->collect(all, state).ok());
+  CHECK(state.owner_source == "bpf");
+  REQUIRE(state.sockets[0].owners.size() == 1);
+  CHECK(state.sockets[0].owners[0].pid == ::getpid());
+}
+
+TEST_CASE("bpf: an iteration prepared for another port is not taken for a scan of all of them",
+          "[bpf]") {
+  (void)load_or_skip();
+  Sock tcp = open_loopback(SOCK_STREAM);
+  Sock other = open_loopback(SOCK_STREAM);
+  auto owners = make_owners_collector(CollectorOptions{}, "bpf");
+  // Its program reports `other`'s port only; the sockets then call for all ports.
+  owners->prepare(ScanScope{PortKey{other.port, Protocol::tcp}, true});
+  LiveState state = state_with(tcp, Protocol::tcp);
+  REQUIRE(owners->collect(ScanScope{}, state).ok());
+  REQUIRE(state.sockets[0].owners.size() == 1);
+  CHECK(state.sockets[0].owners[0].pid == ::getpid());
 }

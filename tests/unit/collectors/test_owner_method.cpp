@@ -134,3 +134,22 @@ TEST_CASE("a loaded BPF filter covers a narrower need and not a wider one") {
   CHECK(port.covers(first));
   CHECK_FALSE(first.covers(port));  // first-only would drop co-owners
 }
+
+TEST_CASE("one iteration's records answer a query: its sockets only, one holder per process") {
+  // Socket 100: pid 30 by fds 9 and 4 (dup'ed), pid 7 by fd 5; socket 200 is not asked about;
+  // socket 300 is asked about and held by nobody.
+  const std::vector<HeldSocket> records = {
+      {100, {30, 9}},
+      {200, {8, 3}},
+      {100, {7, 5}},
+      {100, {30, 4}},
+  };
+  OwnerQuery query;
+  query.inodes = {100, 300};
+  OwnerFindings found = holders_of(records, query);
+  REQUIRE(found.holders.size() == 2);
+  CHECK(found.holders.at(100) == std::vector<Holding>{{7, 5}, {30, 4}});
+  CHECK(found.holders.at(300).empty());
+  CHECK(found.holders.count(200) == 0);
+  CHECK(found.unreadable == 0);
+}
