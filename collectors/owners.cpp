@@ -180,23 +180,27 @@ class OwnersCollector final : public Collector {
     guess.netns = bpf_ ? bpf_->filter().netns : own_netns().value_or(0);
     BpfOwnerSource* loaded = bpf_ && bpf_->filter().covers(guess) ? bpf_.get() : nullptr;
     if (loaded) guess = loaded->filter();
-    prefetch_ = std::async(std::launch::async, [loaded, guess] {
-      Prefetched p{guess, unix_ms_now(), nullptr, std::nullopt,
-                   make_error(ErrorKind::io, "not run")};
-      BpfOwnerSource* source = loaded;
-      if (!source) {
-        auto fresh = load_bpf_owner_source(guess);
-        if (!fresh) {
-          p.load_error = fresh.error();
-          return p;
+    try {
+      prefetch_ = std::async(std::launch::async, [loaded, guess] {
+        Prefetched p{guess, unix_ms_now(), nullptr, std::nullopt,
+                     make_error(ErrorKind::io, "not run")};
+        BpfOwnerSource* source = loaded;
+        if (!source) {
+          auto fresh = load_bpf_owner_source(guess);
+          if (!fresh) {
+            p.load_error = fresh.error();
+            return p;
+          }
+          p.loaded = std::move(*fresh);
+          source = p.loaded.get();
         }
-        p.loaded = std::move(*fresh);
-        source = p.loaded.get();
-      }
-      p.asked_at = unix_ms_now();
-      p.records = source->iterate();
-      return p;
-    });
+        p.asked_at = unix_ms_now();
+        p.records = source->iterate();
+        return p;
+      });
+    } catch (const std::system_error&) {
+      // No thread to be had (a tasks limit): collect() runs the iterator itself.
+    }
   }
 
   Status collect(const ScanScope& scope, LiveState& state) override {
