@@ -163,10 +163,6 @@ class OwnersCollector final : public Collector {
         walk_(make_walk_owner_source(options_.procfs)),
         users_(options_.accounts) {}
 
-  // Owners found by earlier runs are kept. With the /proc walk, a cached holder is verified with
-  // one readlink of its fd, and /proc is walked only for sockets that are new, or whose holders
-  // changed; a socket nobody could be found for is looked for again only after
-  // kRecheckUnknown. The BPF iterator costs less than those checks: it is asked every run.
   // With BPF, the iterator needs no list of sockets: it is loaded (the first time) and run on a
   // thread of its own while the other collectors dump the sockets, and a one-shot command
   // reads its registry. collect() takes its records when the program it ran is the one the
@@ -203,6 +199,10 @@ class OwnersCollector final : public Collector {
     }
   }
 
+  // Owners found by earlier runs are kept. With the /proc walk, a cached holder is verified with
+  // one readlink of its fd, and /proc is walked only for sockets that are new, or whose holders
+  // changed; a socket nobody could be found for is looked for again only after
+  // kRecheckUnknown. The BPF iterator costs less than those checks: it is asked every run.
   Status collect(const ScanScope& scope, LiveState& state) override {
     if (!scope.owners) return {};
     std::optional<Prefetched> pre;
