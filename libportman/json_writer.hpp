@@ -53,7 +53,7 @@ class JsonWriter {
   void string(std::string_view s);
 
   std::string& out_;
-  std::vector<bool> empty_;  // per open container: nothing written in it yet
+  std::vector<char> empty_;  // per open container: nothing written in it yet (bytes: no bit ops)
   bool after_key_ = false;
 };
 

@@ -59,6 +59,12 @@ int last_pid = 0;
  * each stack slot holds and explored the filter loop below for every mix of kept and cleared
  * slots (18 ms to load), while a map value is just memory to it. */
 struct file* slots[SLOTS] = {};
+/* Whether the chunk holds a socket. Here for the same reason: in a register, each mix of slots
+ * that did and did not set it was a state of its own to the verifier. */
+__u32 sockets_in_chunk = 0;
+/* The chunks of the table being read (clamped to bpf_loop's limit): a clamped and an unclamped
+ * count in a register were two states, and bpf_loop's callback was verified once for each. */
+__u32 chunks = 0;
 
 /* Learns from the task reading the iterator (this process) its pid namespace and the f_op of
  * socket files, from its probe socket: a socket known to be one, so that no other file can teach
@@ -173,17 +179,17 @@ static long walk_slots(__u32 chunk, void* data) {
     __builtin_memset(slots, 0, sizeof slots);
     if (bpf_probe_read_kernel(slots, (n & (SLOTS - 1)) * sizeof(slots[0]), w->fd + base)) return 1;
   }
-  int any = 0;
+  sockets_in_chunk = 0;
 #pragma unroll
   for (__u32 i = 0; i < SLOTS; i++) {
     struct file* f = slots[i];
     if (!f) continue;
     if ((__u64)BPF_CORE_READ(f, f_op) == socket_fops)
-      any = 1;
+      sockets_in_chunk = 1;
     else
       slots[i] = 0;
   }
-  if (!any) return 0;
+  if (!sockets_in_chunk) return 0;
   w->base = base;
   bpf_loop(SLOTS, visit_slot, w, 0);
   return first_only && emitted;
@@ -213,9 +219,9 @@ int portman_owners(struct bpf_iter__task* ctx) {
       .fd = BPF_CORE_READ(fdt, fd),
       .max_fds = BPF_CORE_READ(fdt, max_fds),
   };
-  __u32 chunks = (w.max_fds + SLOTS - 1) / SLOTS;
+  chunks = (w.max_fds + SLOTS - 1) / SLOTS;
   if (chunks > MAX_CHUNKS) chunks = MAX_CHUNKS;
-  bpf_loop(chunks, walk_slots, &w, 0);
+  bpf_loop(*(volatile __u32*)&chunks, walk_slots, &w, 0); /* read back, not kept in a register */
   return 0;
 }
 

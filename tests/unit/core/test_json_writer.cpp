@@ -85,3 +85,34 @@ TEST_CASE("JsonWriter escapes every byte as nlohmann does, wherever it sits in a
     }
   }
 }
+
+TEST_CASE("JsonWriter finds every byte that breaks a run, in whichever lane of a word it sits",
+          "[json]") {
+  // Plain runs are scanned eight bytes at a time: each of the 256 byte values, at each of the
+  // 24 offsets of a 32-byte string, must be escaped (ASCII) or replaced (a lone byte >= 0x80).
+  const std::string plain(32, 'a');
+  for (int c = 0; c < 0x100; ++c) {
+    for (std::size_t at = 0; at < 24; ++at) {
+      std::string s = plain;
+      s[at] = static_cast<char>(c);
+      std::string out;
+      JsonWriter(out).value(s);
+      std::string expected =
+          c < 0x80 ? nlohmann::json(s).dump()
+                   : "\"" + plain.substr(0, at) + "\xEF\xBF\xBD" + plain.substr(at + 1) + "\"";
+      INFO("byte " << c << " at " << at);
+      REQUIRE(out == expected);
+    }
+  }
+}
+
+TEST_CASE("JsonWriter indents deeper than its ready-made indent", "[json]") {
+  std::string out;
+  JsonWriter w(out);
+  for (int i = 0; i < 40; ++i) w.begin_array();
+  w.value(1);
+  for (int i = 0; i < 40; ++i) w.end_array();
+  nlohmann::json expected = 1;
+  for (int i = 0; i < 40; ++i) expected = nlohmann::json::array({expected});
+  CHECK(out == expected.dump(2));
+}
