@@ -16,7 +16,10 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <fcntl.h>
+
 #include <cerrno>
+#include <cstdio>
 #include <system_error>
 
 #include "collectors/bpf/owner_record.h"
@@ -49,7 +52,12 @@ OwnerFindings holders_of(const std::vector<HeldSocket>& records, const OwnerQuer
   for (std::uint64_t inode : query.inodes) out.holders.try_emplace(inode);
   for (const HeldSocket& r : records) {
     auto it = out.holders.find(r.inode);
-    if (it != out.holders.end()) it->second.push_back(r.holder);  // else: not asked about
+    if (it == out.holders.end()) continue;  // not asked about
+    it->second.push_back(r.holder);
+    if (auto [f, fresh] = out.facts.try_emplace(r.holder.pid); fresh) {
+      f->second.comm.assign(r.comm.data(), ::strnlen(r.comm.data(), r.comm.size()));
+      f->second.euid = r.euid;
+    }
   }
   for (auto& [inode, holders] : out.holders) {
     std::sort(holders.begin(), holders.end(), [](const Holding& a, const Holding& b) {
@@ -68,6 +76,23 @@ namespace {
 
 std::string errno_text(int err) {
   return std::system_category().message(err);
+}
+
+// Whether this process sees uids as the kernel keeps them (/proc/self/uid_map maps the whole
+// range onto itself: the initial user namespace): then the euid the program reads is the one
+// /proc/PID/status would show it. In another user namespace, status translates; the program
+// does not, and its euid is not used.
+bool kernel_uids_are_ours() {
+  UniqueFd fd(::open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
+  if (!fd) return false;
+  char buf[128];
+  ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
+  if (n <= 0) return false;
+  buf[n] = '\0';
+  unsigned long inside = 1, outside = 1, count = 0;
+  int used = 0;
+  if (std::sscanf(buf, "%lu %lu %lu %n", &inside, &outside, &count, &used) != 3) return false;
+  return inside == 0 && outside == 0 && count == 4294967295UL && buf[used] == '\0';
 }
 
 // Whether this process has the capabilities the program needs. The kernel refuses without
@@ -91,7 +116,7 @@ std::string load_error(int err) {
 class LoadedBpfOwnerSource final : public BpfOwnerSource {
  public:
   LoadedBpfOwnerSource(portman_owners* skel, BpfOwnerFilter filter, UniqueFd probe)
-      : skel_(skel), filter_(filter), probe_(std::move(probe)) {}
+      : skel_(skel), filter_(filter), probe_(std::move(probe)), own_uids_(kernel_uids_are_ours()) {}
   ~LoadedBpfOwnerSource() override { portman_owners_close(skel_); }
   LoadedBpfOwnerSource(const LoadedBpfOwnerSource&) = delete;
   LoadedBpfOwnerSource& operator=(const LoadedBpfOwnerSource&) = delete;
@@ -100,6 +125,7 @@ class LoadedBpfOwnerSource final : public BpfOwnerSource {
 
   Result<std::vector<HeldSocket>> iterate() override {
     std::vector<HeldSocket> out;
+    out.reserve(last_count_);  // about as many as last time: no regrowing
     // .bss outlives an iteration of the link: the first-only flag must start clear each time.
     portman_owners_reset(skel_);
     union bpf_attr attr;
@@ -120,10 +146,15 @@ class LoadedBpfOwnerSource final : public BpfOwnerSource {
       std::size_t count = static_cast<std::size_t>(n) / sizeof(portman_owner_record);
       for (std::size_t i = 0; i < count; ++i) {
         const portman_owner_record& r = records_[i];
-        out.push_back({r.inode, {static_cast<pid_t>(r.pid), static_cast<int>(r.fd)}});
+        HeldSocket& held = out.emplace_back(
+            HeldSocket{r.inode, {static_cast<pid_t>(r.pid), static_cast<int>(r.fd)}, {}, {}});
+        static_assert(sizeof held.comm == sizeof r.comm);
+        std::memcpy(held.comm.data(), r.comm, sizeof r.comm);
+        if (own_uids_) held.euid = static_cast<uid_t>(r.euid);
       }
       if (n == 0 || filter_.first_only) break;
     }
+    last_count_ = out.size();
     if (!portman_owners_knew_sockets(skel_))
       return make_error(ErrorKind::io,
                         "the BPF owners iterator could not read its probe socket's file");
@@ -134,6 +165,8 @@ class LoadedBpfOwnerSource final : public BpfOwnerSource {
   portman_owners* skel_;
   BpfOwnerFilter filter_;
   UniqueFd probe_;  // the socket the program learns socket files' f_op from, on each iteration
+  bool own_uids_;   // the program's euids are what /proc/PID/status shows here
+  std::size_t last_count_ = 0;  // records of the last iteration
   std::vector<portman_owner_record> records_ = std::vector<portman_owner_record>(512);
 };
 

@@ -6,6 +6,7 @@
 // walk otherwise. Nothing is pinned in bpffs: the program lives as long as its process.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -29,10 +30,14 @@ struct BpfOwnerFilter {
   bool operator==(const BpfOwnerFilter&) const = default;
 };
 
-// One record of an iteration: a socket, and a process holding it by that fd.
+// One record of an iteration: a socket, a process holding it by that fd, and that process's
+// name and effective uid (holders_of makes them ProcessFacts). Fixed size: an iteration yields
+// thousands.
 struct HeldSocket {
   std::uint64_t inode = 0;
   Holding holder;
+  std::array<char, 16> comm{};  // NUL-padded, as the kernel keeps it; all NUL: not seen
+  std::optional<uid_t> euid;    // unset where status would show another (user namespace)
 };
 
 class BpfOwnerSource : public OwnerSource {

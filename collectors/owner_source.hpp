@@ -32,11 +32,19 @@ struct OwnerQuery {
   std::optional<std::uint16_t> port;  // set when every one of them is on this port
 };
 
+// What a source saw of a holder process itself, as procfs would show it: the collector then
+// reads only the rest. The /proc walk sees nothing of the kind.
+struct ProcessFacts {
+  std::string comm;           // /proc/PID/comm, without its newline; empty: not seen
+  std::optional<uid_t> euid;  // /proc/PID/status's effective uid, as this process would read it
+};
+
 struct OwnerFindings {
   // Socket inode -> its holders in pid order, one per process (the lowest fd of a dup'ed
   // socket). A socket nobody holds (or only processes that could not be read) has none.
   std::unordered_map<std::uint64_t, std::vector<Holding>> holders;
-  int unreadable = 0;  // processes whose fds could not be read
+  std::unordered_map<pid_t, ProcessFacts> facts;  // holder pid -> what the source saw of it
+  int unreadable = 0;                             // processes whose fds could not be read
 };
 
 class OwnerSource {

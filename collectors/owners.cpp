@@ -83,10 +83,13 @@ class OwnerReader {
  public:
   OwnerReader(int proc_fd, UserNames& users) : proc_fd_(proc_fd), users_(users) {}
 
-  Owner read(pid_t pid) {
+  // `seen`: what the owner source saw of the process itself; procfs is read for the rest.
+  Owner read(pid_t pid, const ProcessFacts* seen) {
     Owner o;
     o.pid = pid;
-    if (read_file_at(proc_fd_, RelPath(pid).add("/comm").c_str(), text_) == 0) {
+    if (seen && !seen->comm.empty()) {
+      o.process = seen->comm;
+    } else if (read_file_at(proc_fd_, RelPath(pid).add("/comm").c_str(), text_) == 0) {
       std::string_view comm = text_;
       if (comm.ends_with('\n')) comm.remove_suffix(1);
       o.process = comm;
@@ -97,8 +100,8 @@ class OwnerReader {
     if (auto target = read_link_at(proc_fd_, RelPath(pid).add("/exe").c_str(), exe))
       o.exe = *target;
 
-    std::optional<uid_t> uid;
-    if (read_file_at(proc_fd_, RelPath(pid).add("/status").c_str(), text_) == 0)
+    std::optional<uid_t> uid = seen ? seen->euid : std::nullopt;
+    if (!uid && read_file_at(proc_fd_, RelPath(pid).add("/status").c_str(), text_) == 0)
       uid = parse_status_euid(text_);
     struct stat st {};
     if (!uid && ::fstatat(proc_fd_, RelPath(pid).c_str(), &st, 0) == 0)
@@ -238,7 +241,7 @@ class OwnersCollector final : public Collector {
       auto it = cache_.find(s.inode);
       if (walking && it != cache_.end() &&
           still_held(proc.get(), s.inode, it->second, now, verified)) {
-        set_owners(proc.get(), it->second.holders, s);
+        set_owners(proc.get(), it->second.holders, nullptr, s);
         continue;
       }
       wanted.emplace_back(s.inode, i);
@@ -276,7 +279,7 @@ class OwnersCollector final : public Collector {
             wanted.begin(), wanted.end(), std::pair<std::uint64_t, std::size_t>{inode, 0},
             [](const auto& a, const auto& b) { return a.first < b.first; });
         for (auto w = first; w != last; ++w)
-          set_owners(proc.get(), holders, state.sockets[w->second]);
+          set_owners(proc.get(), holders, &found->facts, state.sockets[w->second]);
       }
     }
     state.owner_source = std::string((*source)->name());
@@ -432,12 +435,18 @@ class OwnersCollector final : public Collector {
     return out;
   }
 
-  void set_owners(int proc_fd, const std::vector<Holding>& holders, ListeningSocket& s) {
+  // `seen`: what the source saw of the holders (owner_source.hpp), or null.
+  void set_owners(int proc_fd, const std::vector<Holding>& holders,
+                  const std::unordered_map<pid_t, ProcessFacts>* seen, ListeningSocket& s) {
     s.owners.clear();
     for (const Holding& h : holders) {
       auto [it, inserted] = details_.try_emplace(h.pid);
-      if (inserted)
-        it->second = std::make_shared<const Owner>(OwnerReader(proc_fd, users_).read(h.pid));
+      if (inserted) {
+        const ProcessFacts* facts = nullptr;
+        if (seen)
+          if (auto f = seen->find(h.pid); f != seen->end()) facts = &f->second;
+        it->second = std::make_shared<const Owner>(OwnerReader(proc_fd, users_).read(h.pid, facts));
+      }
       s.owners.push_back(it->second);
     }
   }

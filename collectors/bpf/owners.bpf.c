@@ -51,10 +51,13 @@ __u64 reader_ns = 0;    /* and that namespace */
 /* The f_op of socket files: socket_file_ops, a static symbol that neither BTF nor kallsyms
  * offers, read from the reader's probe socket. 0 when that failed: then no file matches. */
 __u64 socket_fops = 0;
-/* The last task a pid was worked out for, and that pid: a server's thousand sockets are visited
- * one after another, and the iterator holds the task meanwhile, so the address names it. */
+/* The last task a pid was worked out for, and that pid, its process's effective uid and name: a
+ * server's thousand sockets are visited one after another, and the iterator holds the task
+ * meanwhile, so the address names it. */
 __u64 last_task = 0;
 int last_pid = 0;
+__u32 last_euid = 0;
+char last_comm[16] = {};
 /* The chunk of the fd array being read. Here rather than on the stack: the verifier tracks what
  * each stack slot holds and explored the filter loop below for every mix of kept and cleared
  * slots (18 ms to load), while a map value is just memory to it. */
@@ -91,17 +94,23 @@ static __always_inline void know_reader(void) {
 
 /* The pid number of `task`'s process in the pid namespace of the task reading the iterator, or
  * 0 when that namespace cannot see it. task->tgid would be the init namespace's number: wrong for
- * an agent in a container, whose /proc shows its own numbers. */
+ * an agent in a container, whose /proc shows its own numbers. Also learns the process's name
+ * and effective uid (last_comm, last_euid) for its records. */
 static __always_inline int pid_for_reader(struct task_struct* task) {
   if ((__u64)task == last_task) return last_pid;
   unsigned int level = reader_level;
   int nr = 0;
-  struct pid* pid = BPF_CORE_READ(task, group_leader, thread_pid);
+  struct task_struct* leader = BPF_CORE_READ(task, group_leader);
+  struct pid* pid = BPF_CORE_READ(leader, thread_pid);
   if (pid && level <= MAX_PID_LEVEL && BPF_CORE_READ(pid, level) >= level) {
     struct upid* upid = (struct upid*)((char*)pid + bpf_core_field_offset(struct pid, numbers) +
                                        level * bpf_core_type_size(struct upid));
     if ((__u64)BPF_CORE_READ(upid, ns) == reader_ns) nr = BPF_CORE_READ(upid, nr);
   }
+  /* The process's name and effective uid, from its leader: /proc/PID/comm and status show the
+   * leader's, whichever thread holds the file table. */
+  bpf_core_read(last_comm, sizeof last_comm, &leader->comm);
+  last_euid = BPF_CORE_READ(leader, cred, euid.val);
   last_task = (__u64)task;
   last_pid = nr;
   return nr;
@@ -149,6 +158,8 @@ static __always_inline void emit_if_listening(struct table_walk* w, struct file*
   rec.port = port;
   rec.family = (__u8)family;
   rec.protocol = (__u8)protocol;
+  rec.euid = last_euid;
+  __builtin_memcpy(rec.comm, last_comm, sizeof rec.comm);
   bpf_seq_write(w->seq, &rec, sizeof rec);
   emitted = 1;
 }

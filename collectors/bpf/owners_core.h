@@ -90,12 +90,22 @@ struct files_struct {
   struct fdtable* fdt;
 } PAI;
 
+typedef struct {
+  __u32 val;
+} kuid_t;
+
+struct cred {
+  kuid_t euid;
+} PAI;
+
 struct task_struct {
   int pid;
   int tgid;
   struct task_struct* group_leader;
   struct pid* thread_pid;
   struct files_struct* files;
+  const struct cred* cred;
+  char comm[16];
 } PAI;
 
 /* The iterator's context, as the kernel defines it for iterator programs (every member 8 bytes,

@@ -1,9 +1,12 @@
 // A process that holds the sockets an integration test asks for, then waits to be killed.
-//   test_listener [--uid N] [--reuseport] [--v6only] [--fork N] [--fd N] SPEC...
+//   test_listener [--uid N] [--euid N] [--name NAME] [--reuseport] [--v6only] [--fork N]
+//                 [--fd N] SPEC...
 //   SPEC: tcp:ADDR:PORT or udp:ADDR:PORT (ADDR numeric; IPv6 in brackets: tcp:[::1]:8080), or
 //   udpclient:ADDR:PORT: a UDP client that sends one datagram there without binding, so that the
 //   kernel gives it a wildcard address and an ephemeral port (IPv4)
 // --fd N moves the sockets to fds N, N+1, ... (a table grown past its first 64 slots).
+// --euid N: once the sockets are open, run with effective uid N (the real one stays); --name
+// NAME: then rename the process (what /proc/PID/comm shows).
 // Prints "ready" on stdout once every socket is bound (and listening), so tests never race it.
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -78,7 +81,8 @@ int main(int argc, char** argv) {
   bool reuseport = false, v6only = false;
   int workers = 0;
   int first_fd = -1;
-  long uid = -1;
+  long uid = -1, euid = -1;
+  std::string name;
   std::vector<std::string> specs;
   for (int i = 1; i < argc; ++i) {
     std::string a = argv[i];
@@ -88,6 +92,10 @@ int main(int argc, char** argv) {
       v6only = true;
     else if (a == "--uid" && i + 1 < argc)
       uid = std::atol(argv[++i]);
+    else if (a == "--euid" && i + 1 < argc)
+      euid = std::atol(argv[++i]);
+    else if (a == "--name" && i + 1 < argc)
+      name = argv[++i];
     else if (a == "--fork" && i + 1 < argc)
       workers = std::atoi(argv[++i]);
     else if (a == "--fd" && i + 1 < argc)
@@ -115,6 +123,10 @@ int main(int argc, char** argv) {
     }
     fds.push_back(fd);
   }
+  if (euid >= 0 &&
+      ::setresuid(static_cast<uid_t>(-1), static_cast<uid_t>(euid), static_cast<uid_t>(-1)) != 0)
+    die("setresuid");
+  if (!name.empty()) ::prctl(PR_SET_NAME, name.c_str());
   // Pre-forking server: the workers inherit the very same sockets.
   for (int w = 0; w < workers; ++w) {
     pid_t pid = ::fork();

@@ -81,7 +81,7 @@ std::vector<int> pids_on(const json& report, int port, const std::string& protoc
 
 TEST_CASE(
     "bpf and procfs name the same owners of pre-fork workers and another user's and "
-    "dual-stack and UDP and SO_REUSEPORT sockets") {
+    "dual-stack and UDP and SO_REUSEPORT sockets and a renamed process with another euid") {
   TempDir dir;
   require_bpf(dir);
   Listener prefork({"--fork", "3", "tcp:0.0.0.0:18600"});
@@ -91,6 +91,9 @@ TEST_CASE(
   Listener udp({"udp:0.0.0.0:18604", "udp:[::1]:18604", "udpclient:127.0.0.1:18604"});
   Listener reuse_a({"--reuseport", "tcp:127.0.0.1:18605", "udp:127.0.0.1:18605"});
   Listener reuse_b({"--reuseport", "tcp:127.0.0.1:18605", "udp:127.0.0.1:18605"});
+  // Renamed, and running with an effective uid that is not its real one (its /proc entry then
+  // belongs to root): the iterator's own name and euid must be what comm and status say.
+  Listener renamed({"--euid", "65534", "--name", "pm-renamed", "tcp:127.0.0.1:18606"});
 
   json bpf = scan(dir, "bpf");
   json walk = scan(dir, "procfs");
@@ -112,8 +115,14 @@ TEST_CASE(
   std::vector<int> both = {reuse_a.pid(), reuse_b.pid()};
   std::sort(both.begin(), both.end());
   CHECK(reuse == both);
-  for (const auto& s : bpf["listening"])
+  for (const auto& s : bpf["listening"]) {
     if (s["port"] == 18601) CHECK(s["user"] == "nobody");
+    if (s["port"] == 18606) {
+      CHECK(s["user"] == "nobody");
+      CHECK(s["process"] == "pm-renamed");
+    }
+  }
+  CHECK(pids_on(bpf, 18606) == std::vector<int>{renamed.pid()});
 }
 
 TEST_CASE("bpf and procfs name the same owners of sockets held far into a grown fd table") {

@@ -9,6 +9,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -125,6 +126,53 @@ TEST_CASE("bpf: the iterator and the /proc walk agree on TCP and UDP sockets", "
   CHECK(from_bpf->holders.at(tcp.inode) == from_walk->holders.at(tcp.inode));
   CHECK(from_bpf->holders.at(udp.inode).size() == 2);
   CHECK(from_bpf->holders.at(udp.inode) == from_walk->holders.at(udp.inode));
+}
+
+TEST_CASE("bpf: the name and effective uid of each holder are what its /proc entry shows",
+          "[bpf]") {
+  auto bpf = load_or_skip();
+  Sock tcp = open_loopback(SOCK_STREAM);
+  // A holder that renamed itself and runs with an effective uid other than its real one (which
+  // also makes /proc/PID belong to root): only comm and status's second Uid field tell.
+  int ready[2];
+  REQUIRE(::pipe(ready) == 0);
+  pid_t pid = ::fork();
+  REQUIRE(pid >= 0);
+  if (pid == 0) {
+    ::prctl(PR_SET_NAME, "pm-facts-test");
+    char ok = ::setresuid(static_cast<uid_t>(-1), 65534, static_cast<uid_t>(-1)) == 0 ? 1 : 0;
+    (void)!::write(ready[1], &ok, 1);
+    ::pause();
+    ::_exit(0);
+  }
+  ::close(ready[1]);
+  char ok = 0;
+  REQUIRE(::read(ready[0], &ok, 1) == 1);
+  ::close(ready[0]);
+  struct Reap {
+    pid_t pid;
+    ~Reap() {
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, nullptr, 0);
+    }
+  } reap{pid};
+  if (!ok) portman::test::skip_test("setresuid to 65534 failed: not root");
+
+  auto records = bpf->iterate();
+  REQUIRE(records.ok());
+  auto found = holders_of(*records, {{tcp.inode}, {}, std::nullopt});
+  REQUIRE(found.facts.count(pid) == 1);
+  const ProcessFacts& child = found.facts.at(pid);
+  CHECK(child.comm == "pm-facts-test");
+  std::string status = portman::test::slurp("/proc/" + std::to_string(pid) + "/status");
+  INFO(status);
+  CHECK(status.find("Uid:\t0\t65534\t") != std::string::npos);
+  REQUIRE(child.euid);  // the tests run in the initial user namespace
+  CHECK(*child.euid == 65534);
+  const ProcessFacts& self = found.facts.at(::getpid());
+  std::string comm = portman::test::slurp("/proc/self/comm");
+  CHECK(self.comm + "\n" == comm);
+  CHECK(self.euid == ::geteuid());
 }
 
 TEST_CASE("bpf: sockets that do not listen are not reported", "[bpf]") {

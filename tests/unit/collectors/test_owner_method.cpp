@@ -139,10 +139,10 @@ TEST_CASE("one iteration's records answer a query: its sockets only, one holder 
   // Socket 100: pid 30 by fds 9 and 4 (dup'ed), pid 7 by fd 5; socket 200 is not asked about;
   // socket 300 is asked about and held by nobody.
   const std::vector<HeldSocket> records = {
-      {100, {30, 9}},
-      {200, {8, 3}},
-      {100, {7, 5}},
-      {100, {30, 4}},
+      {100, {30, 9}, {"nginx"}, 0},
+      {200, {8, 3}, {"other"}, 1},
+      {100, {7, 5}, {"sshd"}, std::nullopt},
+      {100, {30, 4}, {"nginx"}, 0},
   };
   OwnerQuery query;
   query.inodes = {100, 300};
@@ -152,4 +152,11 @@ TEST_CASE("one iteration's records answer a query: its sockets only, one holder 
   CHECK(found.holders.at(300).empty());
   CHECK(found.holders.count(200) == 0);
   CHECK(found.unreadable == 0);
+  // What the iterator saw of each holder comes along, for holders of the sockets asked about.
+  REQUIRE(found.facts.size() == 2);
+  CHECK(found.facts.at(30).comm == "nginx");
+  CHECK(found.facts.at(30).euid == uid_t{0});
+  CHECK(found.facts.at(7).comm == "sshd");
+  CHECK_FALSE(found.facts.at(7).euid);
+  CHECK(found.facts.count(8) == 0);
 }
