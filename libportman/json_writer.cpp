@@ -26,6 +26,37 @@ size_t well_formed_utf8(std::string_view s) {
   return 0;
 }
 
+// Printable ASCII other than '"' and '\\': copied as it is. Almost every byte of a report is.
+constexpr bool plain_ascii(unsigned char c) {
+  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
+}
+
+// The end of the run of plain bytes that starts at s[i]. Eight bytes at a time while none of
+// them can be other than plain (each test below is "some byte is..."; a false alarm only sends
+// the word to the byte loop): a report is megabytes of plain text, and the byte loop alone was a
+// fifth of a cold `scan --json`'s instructions.
+size_t plain_run_end(std::string_view s, size_t i) {
+  constexpr std::uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080;
+  auto has_zero = [&](std::uint64_t x) { return (x - ones) & ~x & highs; };
+  auto all_plain = [&](std::uint64_t w) {
+    return ((w | ((w - ones * 0x20) & ~w)) & highs) == 0  // no byte >= 0x80, none < 0x20
+           && has_zero(w ^ (ones * '"')) == 0 && has_zero(w ^ (ones * '\\')) == 0;
+  };
+  for (; i + 8 <= s.size(); i += 8) {
+    std::uint64_t w;
+    std::memcpy(&w, s.data() + i, 8);
+    if (!all_plain(w)) break;
+  }
+  // The last few bytes (all of a short key) as one word, padded with plain ones.
+  if (i < s.size() && s.size() - i < 8) {
+    std::uint64_t w = ones * 'a';
+    std::memcpy(&w, s.data() + i, s.size() - i);
+    if (all_plain(w)) return s.size();
+  }
+  while (i < s.size() && plain_ascii(static_cast<unsigned char>(s[i]))) ++i;
+  return i;
+}
+
 }  // namespace
 
 void JsonWriter::newline() {
@@ -69,8 +100,17 @@ JsonWriter& JsonWriter::close(char c) {
 
 JsonWriter& JsonWriter::key(std::string_view k) {
   before_value();
-  string(k);
-  out_ += ": ";
+  // A key is a short plain word: quoted, with its colon, in one append.
+  char buf[64];
+  if (k.size() + 4 <= sizeof buf && plain_run_end(k, 0) == k.size()) {
+    buf[0] = '"';
+    std::memcpy(buf + 1, k.data(), k.size());
+    std::memcpy(buf + 1 + k.size(), "\": ", 3);
+    out_.append(buf, k.size() + 4);
+  } else {
+    string(k);
+    out_ += ": ";
+  }
   after_key_ = true;
   return *this;
 }
@@ -132,36 +172,18 @@ JsonWriter& JsonWriter::raw(std::string_view json) {
   return *this;
 }
 
-namespace {
-
-// Printable ASCII other than '"' and '\\': copied as it is. Almost every byte of a report is.
-constexpr bool plain_ascii(unsigned char c) {
-  return c >= 0x20 && c < 0x80 && c != '"' && c != '\\';
-}
-
-// The end of the run of plain bytes that starts at s[i]. Eight bytes at a time while none of
-// them can be other than plain (each test below is "some byte is..."; a false alarm only sends
-// the word to the byte loop): a report is megabytes of plain text, and the byte loop alone was a
-// fifth of a cold `scan --json`'s instructions.
-size_t plain_run_end(std::string_view s, size_t i) {
-  constexpr std::uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080;
-  auto has_zero = [&](std::uint64_t x) { return (x - ones) & ~x & highs; };
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    if (((w | ((w - ones * 0x20) & ~w)) & highs) != 0  // a byte >= 0x80, or one < 0x20
-        || has_zero(w ^ (ones * '"')) != 0 || has_zero(w ^ (ones * '\\')) != 0)
-      break;
-  }
-  while (i < s.size() && plain_ascii(static_cast<unsigned char>(s[i]))) ++i;
-  return i;
-}
-
-}  // namespace
-
 void append_json_string(std::string& out_, std::string_view s) {
+  size_t i = plain_run_end(s, 0);
+  if (i == s.size()) {  // nothing to escape, as nearly always: quotes and text in one go
+    const size_t at = out_.size();
+    out_.resize(at + s.size() + 2);
+    out_[at] = '"';
+    std::memcpy(out_.data() + at + 1, s.data(), s.size());
+    out_[at + 1 + s.size()] = '"';
+    return;
+  }
   out_ += '"';
-  size_t i = 0;
+  out_.append(s.data(), i);
   while (i < s.size()) {
     // Runs of plain bytes go in with one append; only the rest is looked at byte by byte.
     size_t run = plain_run_end(s, i);

@@ -106,6 +106,26 @@ TEST_CASE("JsonWriter finds every byte that breaks a run, in whichever lane of a
   }
 }
 
+TEST_CASE("JsonWriter finds every byte that breaks a run in a string's last, partial word",
+          "[json]") {
+  // Strings of 1 to 15 bytes end in a word of fewer than 8 bytes, tested padded.
+  for (std::size_t length = 1; length < 16; ++length) {
+    for (int c : {0x00, 0x1f, int{'"'}, int{'\\'}, 0x7f, 0x80, 0xff}) {
+      for (std::size_t at = 0; at < length; ++at) {
+        std::string s(length, 'k');
+        s[at] = static_cast<char>(c);
+        std::string out;
+        JsonWriter(out).value(s);
+        std::string expected = c < 0x80 ? nlohmann::json(s).dump()
+                                        : "\"" + std::string(at, 'k') + "\xEF\xBF\xBD" +
+                                              std::string(length - at - 1, 'k') + "\"";
+        INFO("length " << length << ", byte " << c << " at " << at);
+        REQUIRE(out == expected);
+      }
+    }
+  }
+}
+
 TEST_CASE("JsonWriter indents deeper than its ready-made indent", "[json]") {
   std::string out;
   JsonWriter w(out);
