@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string>
 
+#include "collectors/address_text.hpp"
+
 namespace portman {
 namespace {
 
@@ -99,15 +101,13 @@ Status parse_proc_net(std::string_view text, Protocol proto, Family family,
         proto == Protocol::tcp ? state == kTcpListen : state == kUdpUnconnected && port != 0;
     if (!listening) continue;
 
-    char buf[INET6_ADDRSTRLEN] = {};
-    const int af = family == Family::ipv4 ? AF_INET : AF_INET6;
-    if (inet_ntop(af, addr.data(), buf, sizeof buf) == nullptr) {
-      return bad_line(number, "unprintable address");
-    }
+    char buf[INET6_ADDRSTRLEN];
+    auto address = address_text(family == Family::ipv4 ? AF_INET : AF_INET6, addr.data(), buf);
+    if (!address) return bad_line(number, "unprintable address");
     ListeningSocket& s = out.emplace_back();
     s.protocol = proto;
     s.family = family;
-    s.address = buf;
+    s.address = *address;
     s.port = port;
     s.inode = inode;
     s.uid = static_cast<uid_t>(uid);

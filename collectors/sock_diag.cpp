@@ -13,6 +13,7 @@
 #include <cstring>
 #include <string>
 
+#include "collectors/address_text.hpp"
 #include "libportman/unique_fd.hpp"
 
 namespace portman {
@@ -81,14 +82,13 @@ Status parse_entry(std::span<const std::byte> payload, Protocol proto,
                                                 : msg.idiag_state == kStateClose && port != 0;
   if (!listening) return {};
 
-  char text[INET6_ADDRSTRLEN] = {};
-  if (inet_ntop(msg.idiag_family, msg.id.idiag_src, text, sizeof text) == nullptr) {
-    return invalid("unprintable address");
-  }
+  char text[INET6_ADDRSTRLEN];
+  auto address = address_text(msg.idiag_family, msg.id.idiag_src, text);
+  if (!address) return invalid("unprintable address");
   ListeningSocket& s = out.emplace_back();
   s.protocol = proto;
   s.family = msg.idiag_family == AF_INET ? Family::ipv4 : Family::ipv6;
-  s.address = text;
+  s.address = *address;
   s.port = port;
   s.v6only = s.family == Family::ipv6 && v6only;
   s.inode = msg.idiag_inode;

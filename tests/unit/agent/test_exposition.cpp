@@ -197,3 +197,26 @@ TEST_CASE("exposition: HELP text is escaped, which prometheus-cpp does not do", 
   append_family_header(out, "portman_x", "a \\ b\nc", "gauge");
   CHECK(out == "# HELP portman_x a \\\\ b\\nc\n# TYPE portman_x gauge\n");
 }
+
+TEST_CASE("exposition: a character to escape is found in whichever lane of a word it sits",
+          "[exposition]") {
+  // Label values are scanned eight bytes at a time up to the first word that may need escaping.
+  auto naive = [](const std::string& v) {
+    std::string out;
+    for (char c : v)
+      out += c == '\\' ? "\\\\" : c == '"' ? "\\\"" : c == '\n' ? "\\n" : std::string(1, c);
+    return out;
+  };
+  for (char c : {'\\', '"', '\n', '\r', '\0'}) {
+    for (std::size_t length : {7, 8, 9, 16, 31}) {
+      for (std::size_t at = 0; at < length; ++at) {
+        std::string v(length, 'x');
+        v[at] = c;
+        std::string out;
+        append_label_value(out, v);
+        INFO("byte " << int(c) << " at " << at << " of " << length);
+        REQUIRE(out == naive(v));
+      }
+    }
+  }
+}
