@@ -333,7 +333,7 @@ main_case() {
   echo "| for comparison: \`ss -Htlun\` (no owners, no /proc walk) | $noown | $(spread main "ss no owners") | $(ratio "$noown" "$ss") | – |"
   local start
   start=$(median main "portman version")
-  echo "| for comparison: \`portman version\` (process start: loading its shared libraries) | $start | $(spread main "portman version") | $(ratio "$start" "$ss") | – |"
+  echo "| for comparison: \`portman version\` (process start) | $start | $(spread main "portman version") | $(ratio "$start" "$ss") | – |"
   echo
   [[ -n ${PORTMAN_BEFORE:-} ]] && before_after
   if [[ $HAVE_HYPERFINE == 1 ]]; then
@@ -421,7 +421,10 @@ profile_main() {
     [[ $tool == ss ]] && cmd="ss -Htlunp"
     perf record -q -e cpu-clock -F 4999 -o "$OUT/main.perf.$tool.data" -- \
       bash -c "for i in \$(seq 20); do $cmd >/dev/null; done" >/dev/null 2>&1 || return 0
-    perf report -i "$OUT/main.perf.$tool.data" --comm "$tool" --no-children --sort sym --stdio \
+    # The samples of the binary's own process (its comm: the file name, cut to 15 characters).
+    local comm=$tool
+    [[ $tool == portman ]] && comm=$(basename "$PM" | cut -c1-15)
+    perf report -i "$OUT/main.perf.$tool.data" --comm "$comm" --no-children --sort sym --stdio \
       >"$OUT/main.perf.$tool.txt" 2>/dev/null || return 0
   done
   echo "### Where the time goes (perf, cpu-clock samples over 20 runs of each)"

@@ -61,8 +61,11 @@ bool may_run_agent(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  // The agent runs for months on glibc's defaults (heap_policy.hpp says why).
-  if (!may_run_agent(argc, argv)) use_heap_for_one_shot_command();
+  // How the heap is run: the agent scans again and again, the others once (heap_policy.hpp).
+  if (may_run_agent(argc, argv))
+    use_heap_for_repeated_scans();
+  else
+    use_heap_for_one_shot_command();
   raise_permitted_capabilities();  // the container image's file capabilities (+p)
   CLI::App app{
       "portman: which service owns which port, what really listens, and ports that never collide"};

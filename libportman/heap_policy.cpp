@@ -23,6 +23,12 @@ std::uintptr_t address(const void* p) {
 
 }  // namespace
 
+void use_heap_for_repeated_scans() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  mallopt(M_ARENA_MAX, 1);
+}
+
 void use_heap_for_one_shot_command() {
   // Large buffers (the sockets, the findings) from the heap rather than mappings of their own,
   // and the heap not trimmed: what is freed is used again, not faulted in again. The largest

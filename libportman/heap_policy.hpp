@@ -11,9 +11,10 @@ namespace portman {
 // malloc), the command runs as it would have.
 void use_heap_for_one_shot_command();
 
-// The agent keeps glibc's defaults. Keeping what a scan frees for the next one (the thresholds
-// above) cut its faults per scan from 120 to 45 and its CPU per fresh scrape by a tenth, but
-// cost the default agent 1.7 MiB of resident memory, past its 15 MiB budget
-// (docs/benchmarks.md).
+// The agent keeps what a scan frees for the next scan (no trimming, large blocks from the heap):
+// each scan's blocks were given back to the kernel and faulted in again by the next one, 100 to
+// 150 faults per fresh scrape. One arena for all threads, so that the scan thread started for
+// each scan reuses the main heap rather than keeping an arena of its own (docs/benchmarks.md).
+void use_heap_for_repeated_scans();
 
 }  // namespace portman

@@ -7,10 +7,11 @@
  * program sees it, and on the benchmark's host state (about 15,000 open files) that alone cost
  * 2.3-2.5 ms per iteration, with a program that returned at once. Reading the fd array a chunk
  * at a time and each open file's f_op, this program iterates that state in 1.4-1.6 ms (the
- * task_file program: 2.5-2.7). It costs more to load (2.6 against 1.3-1.5 ms, most of it the
- * verifier): the agent, which loads once, gains on every scan; a one-shot command, which loads
- * it for one pass, loads it on a thread while it reads the registry (docs/benchmarks.md). More
- * slots per chunk iterate faster but verify slower (32: 1.3 ms, 6 ms to load). The reads take no
+ * task_file program: 2.5-2.7). It costs more to load (most of it the verifier, which processes
+ * 1,400 instructions since its branch-made flags live in .bss; 3,300 before): the agent, which
+ * loads once, gains on every scan; a one-shot command, which loads it for one pass, loads it on a
+ * thread while it reads the registry (docs/benchmarks.md). More slots per chunk iterate faster
+ * but verify slower (32: 1.3 ms, 6 ms to load). The reads take no
  * reference: the program runs under RCU, which keeps the fd array and (since Linux 6.7) the file
  * structs in place; a process exiting meanwhile can at worst yield a record whose inode matches no
  * socket of the dump, and records are joined on that inode. Read by collectors/owner_bpf.cpp

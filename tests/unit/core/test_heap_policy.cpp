@@ -9,6 +9,7 @@
 #include <fstream>
 #include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "unit/skip.hpp"
@@ -97,5 +98,59 @@ TEST_CASE(
     }
     std::vector<char> again(6 << 20, 'y');
     return reinterpret_cast<std::uintptr_t>(again.data()) == first && mapping_of(again.data()).heap;
+  }));
+}
+
+TEST_CASE("a one-shot command's allocations start on a 2 MiB block of the heap, threads' too",
+          "[heap_policy]") {
+#if defined(__SANITIZE_ADDRESS__) || defined(PORTMAN_SANITIZED)
+  portman::test::skip_test("the sanitizers' allocator keeps no brk heap");
+#endif
+  // The heap begins wherever the binary's data ends; the first 2 MiB block that holds a fresh
+  // allocation lies wholly in the heap, where a huge page can back it.
+  CHECK(in_child([] {
+    portman::use_heap_for_one_shot_command();
+    void* p = std::malloc(1 << 20);
+    const auto block = reinterpret_cast<std::uintptr_t>(p) & ~((std::uintptr_t{2} << 20) - 1);
+    bool ok = mapping_of(reinterpret_cast<void*>(block)).heap;
+    std::free(p);
+    return ok;
+  }));
+  // A thread allocates from the same heap, not from an arena of its own.
+  CHECK(in_child([] {
+    portman::use_heap_for_one_shot_command();
+    bool heap = false;
+    std::thread([&] {
+      std::vector<char> buffer(256 << 10, 'x');
+      heap = mapping_of(buffer.data()).heap;
+    }).join();
+    return heap;
+  }));
+}
+
+TEST_CASE("the agent's heap keeps what a scan freed, and its threads allocate from it",
+          "[heap_policy]") {
+#if defined(__SANITIZE_ADDRESS__) || defined(PORTMAN_SANITIZED)
+  portman::test::skip_test("the sanitizers' allocator keeps no brk heap");
+#endif
+  CHECK(in_child([] {
+    portman::use_heap_for_repeated_scans();
+    std::uintptr_t first = 0;
+    {
+      std::vector<char> buffer(6 << 20, 'x');
+      first = reinterpret_cast<std::uintptr_t>(buffer.data());
+      if (!mapping_of(buffer.data()).heap) return false;
+    }
+    std::vector<char> again(6 << 20, 'y');
+    return reinterpret_cast<std::uintptr_t>(again.data()) == first;
+  }));
+  CHECK(in_child([] {
+    portman::use_heap_for_repeated_scans();
+    bool heap = false;
+    std::thread([&] {
+      std::vector<char> buffer(256 << 10, 'x');
+      heap = mapping_of(buffer.data()).heap;
+    }).join();
+    return heap;
   }));
 }
