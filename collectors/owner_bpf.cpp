@@ -136,7 +136,11 @@ class LoadedBpfOwnerSource final : public BpfOwnerSource {
       return make_error(ErrorKind::io,
                         "cannot start the BPF owners iterator: " + errno_text(errno));
     // A first-only read asks for one record: the kernel stops iterating once it has it.
-    const std::size_t want = filter_.first_only ? 1 : records_.size();
+    // A first-only read asks for one socket record and its process record.
+    static_assert(sizeof(portman_owner_process) == sizeof(portman_owner_record));
+    const std::size_t want = filter_.first_only ? 2 : records_.size();
+    const portman_owner_process* process = nullptr;  // the last process record read
+    portman_owner_process kept{};                    // its copy, across reads
     for (;;) {
       ssize_t n = ::read(iter.get(), records_.data(), want * sizeof(portman_owner_record));
       if (n < 0 && errno == EINTR) continue;
@@ -146,11 +150,17 @@ class LoadedBpfOwnerSource final : public BpfOwnerSource {
       std::size_t count = static_cast<std::size_t>(n) / sizeof(portman_owner_record);
       for (std::size_t i = 0; i < count; ++i) {
         const portman_owner_record& r = records_[i];
+        if (r.protocol == PORTMAN_OWNER_PROCESS) {
+          std::memcpy(&kept, &r, sizeof kept);
+          process = &kept;
+          continue;
+        }
         HeldSocket& held = out.emplace_back(
             HeldSocket{r.inode, {static_cast<pid_t>(r.pid), static_cast<int>(r.fd)}, {}, {}});
-        static_assert(sizeof held.comm == sizeof r.comm);
-        std::memcpy(held.comm.data(), r.comm, sizeof r.comm);
-        if (own_uids_) held.euid = static_cast<uid_t>(r.euid);
+        if (process && process->pid == r.pid) {
+          std::memcpy(held.comm.data(), process->comm, sizeof process->comm);
+          if (own_uids_) held.euid = static_cast<uid_t>(process->euid);
+        }
       }
       if (n == 0 || filter_.first_only) break;
     }

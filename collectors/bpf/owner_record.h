@@ -1,7 +1,10 @@
-/* One record of the owners iterator (owners.bpf.c): a socket that listens, held by a process at
- * one fd, with what /proc/PID/comm and /proc/PID/status would say of that process's name and
- * effective uid (so that they need not be read). Shared by the BPF program (C, clang -target bpf)
- * and the reader (C++), so that both agree on the layout; fixed-size fields only. */
+/* The records of the owners iterator (owners.bpf.c), 24 bytes each: a socket that listens, held
+ * by a process at one fd; before a process's first socket record, a process record with what
+ * /proc/PID/comm and /proc/PID/status would say of its name and effective uid (so that they need
+ * not be read). The last byte tells them apart. 24 bytes, because all the records the program
+ * writes for one process must fit the iterator's 32 KiB buffer (the kernel refuses the
+ * iteration otherwise): 1,364 sockets per process. Shared by the BPF program (C, clang -target
+ * bpf) and the reader (C++), so that both agree on the layout; fixed-size fields only. */
 #ifndef PORTMAN_OWNER_RECORD_H
 #define PORTMAN_OWNER_RECORD_H
 
@@ -13,8 +16,15 @@ struct portman_owner_record {
   unsigned short port;      /* local port, host order */
   unsigned char family;     /* AF_INET or AF_INET6 */
   unsigned char protocol;   /* IPPROTO_TCP, IPPROTO_UDP or IPPROTO_UDPLITE */
-  unsigned int euid;        /* the holder's effective uid (the kernel's: initial user namespace) */
-  char comm[16];            /* the holder's name, as /proc/PID/comm shows it (NUL-padded) */
+};
+
+#define PORTMAN_OWNER_PROCESS 0xff /* `kind` of a process record; never a protocol above */
+
+struct portman_owner_process {
+  unsigned int pid;   /* as in the socket records that follow */
+  unsigned int euid;  /* its effective uid (the kernel's: initial user namespace) */
+  char comm[15];      /* its name, NUL-padded (the kernel's comm: at most 15 characters) */
+  unsigned char kind; /* PORTMAN_OWNER_PROCESS */
 };
 
 #endif

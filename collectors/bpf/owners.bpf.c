@@ -59,6 +59,10 @@ __u64 last_task = 0;
 int last_pid = 0;
 __u32 last_euid = 0;
 char last_comm[16] = {};
+/* Whether this call of the program (one task) has written its process record. Reset on each
+ * call, not kept per task: when a task's records do not fit what is left of the buffer, the
+ * kernel drops them and calls the program again for that task on the next read. */
+__u8 described = 0;
 /* The chunk of the fd array being read. Here rather than on the stack: the verifier tracks what
  * each stack slot holds and explored the filter loop below for every mix of kept and cleared
  * slots (18 ms to load), while a map value is just memory to it. */
@@ -159,8 +163,15 @@ static __always_inline void emit_if_listening(struct table_walk* w, struct file*
   rec.port = port;
   rec.family = (__u8)family;
   rec.protocol = (__u8)protocol;
-  rec.euid = last_euid;
-  __builtin_memcpy(rec.comm, last_comm, sizeof rec.comm);
+  if (!described) {
+    struct portman_owner_process proc = {};
+    proc.pid = (__u32)pid;
+    proc.euid = last_euid;
+    __builtin_memcpy(proc.comm, last_comm, sizeof proc.comm);
+    proc.kind = PORTMAN_OWNER_PROCESS;
+    bpf_seq_write(w->seq, &proc, sizeof proc);
+    described = 1;
+  }
   bpf_seq_write(w->seq, &rec, sizeof rec);
   emitted = 1;
 }
@@ -211,6 +222,7 @@ SEC("iter/task")
 int portman_owners(struct bpf_iter__task* ctx) {
   struct task_struct* task = ctx->task;
   if (!task) return 0; /* the last call of an iteration */
+  described = 0;
   if (first_only && emitted) return 0;
   if (!reader_known) know_reader();
   if (!socket_fops) return 0;

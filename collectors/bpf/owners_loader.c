@@ -35,6 +35,7 @@ void portman_owners_reset(struct portman_owners* skel) {
   skel->bss->last_task = 0;
   skel->bss->last_pid = 0;
   skel->bss->last_euid = 0;
+  skel->bss->described = 0;
   for (unsigned i = 0; i < sizeof skel->bss->last_comm; i++) skel->bss->last_comm[i] = 0;
   skel->bss->socket_fops = 0;
 }

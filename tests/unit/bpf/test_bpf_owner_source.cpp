@@ -10,6 +10,7 @@
 #include <netinet/in.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -173,6 +174,42 @@ TEST_CASE("bpf: the name and effective uid of each holder are what its /proc ent
   std::string comm = portman::test::slurp("/proc/self/comm");
   CHECK(self.comm + "\n" == comm);
   CHECK(self.euid == ::geteuid());
+}
+
+TEST_CASE("bpf: a process holding a thousand sockets is reported whole, with its name once",
+          "[bpf]") {
+  // All the records of one process must fit the iterator's 32 KiB buffer; with 48-byte records
+  // a process holding more than 682 sockets made the whole iteration fail.
+  auto bpf = load_or_skip();
+  rlimit limit{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
+  const rlim_t want = 1200;
+  if (limit.rlim_cur < want) {
+    if (limit.rlim_max < want)
+      portman::test::skip_test("RLIMIT_NOFILE allows fewer than 1,200 fds");
+    rlimit raised = limit;
+    raised.rlim_cur = want;
+    REQUIRE(::setrlimit(RLIMIT_NOFILE, &raised) == 0);
+  }
+  struct Restore {
+    rlimit limit;
+    ~Restore() { ::setrlimit(RLIMIT_NOFILE, &limit); }
+  } restore{limit};
+  std::vector<Sock> socks;
+  OwnerQuery query;
+  for (int i = 0; i < 1000; ++i) {
+    socks.push_back(open_loopback(SOCK_DGRAM));
+    query.inodes.push_back(socks.back().inode);
+  }
+  auto records = bpf->iterate();
+  REQUIRE(records.ok());
+  OwnerFindings found = holders_of(*records, query);
+  for (const Sock& s : socks) {
+    INFO("inode " << s.inode);
+    REQUIRE(pids(found.holders.at(s.inode)) == std::vector<pid_t>{::getpid()});
+  }
+  std::string comm = portman::test::slurp("/proc/self/comm");
+  CHECK(found.facts.at(::getpid()).comm + "\n" == comm);
 }
 
 TEST_CASE("bpf: sockets that do not listen are not reported", "[bpf]") {
