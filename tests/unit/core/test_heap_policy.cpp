@@ -66,6 +66,16 @@ bool in_child(F check) {
   return WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 
+// Whether a new thread's 256 KiB buffer lives in the brk heap (not in an arena of its own).
+bool thread_allocates_from_heap() {
+  bool heap = false;
+  std::thread([&] {
+    std::vector<char> buffer(256 << 10, 'x');
+    heap = mapping_of(buffer.data()).heap;
+  }).join();
+  return heap;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -119,12 +129,7 @@ TEST_CASE("a one-shot command's allocations start on a 2 MiB block of the heap, 
   // A thread allocates from the same heap, not from an arena of its own.
   CHECK(in_child([] {
     portman::use_heap_for_one_shot_command();
-    bool heap = false;
-    std::thread([&] {
-      std::vector<char> buffer(256 << 10, 'x');
-      heap = mapping_of(buffer.data()).heap;
-    }).join();
-    return heap;
+    return thread_allocates_from_heap();
   }));
 }
 
@@ -146,11 +151,6 @@ TEST_CASE("the agent's heap keeps what a scan freed, and its threads allocate fr
   }));
   CHECK(in_child([] {
     portman::use_heap_for_repeated_scans();
-    bool heap = false;
-    std::thread([&] {
-      std::vector<char> buffer(256 << 10, 'x');
-      heap = mapping_of(buffer.data()).heap;
-    }).join();
-    return heap;
+    return thread_allocates_from_heap();
   }));
 }
