@@ -135,8 +135,8 @@ class LoadedBpfOwnerSource final : public BpfOwnerSource {
     if (!iter)
       return make_error(ErrorKind::io,
                         "cannot start the BPF owners iterator: " + errno_text(errno));
-    // A first-only read asks for one record: the kernel stops iterating once it has it.
-    // A first-only read asks for one socket record and its process record.
+    // A first-only read asks for one socket record and its process record: the kernel stops
+    // iterating once it has them.
     static_assert(sizeof(portman_owner_process) == sizeof(portman_owner_record));
     const std::size_t want = filter_.first_only ? 2 : records_.size();
     const portman_owner_process* process = nullptr;  // the last process record read
