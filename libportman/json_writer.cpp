@@ -104,7 +104,7 @@ JsonWriter& JsonWriter::key(std::string_view k) {
   char buf[64];
   if (k.size() + 4 <= sizeof buf && plain_run_end(k, 0) == k.size()) {
     buf[0] = '"';
-    std::memcpy(buf + 1, k.data(), k.size());
+    if (!k.empty()) std::memcpy(buf + 1, k.data(), k.size());
     std::memcpy(buf + 1 + k.size(), "\": ", 3);
     out_.append(buf, k.size() + 4);
   } else {
@@ -178,7 +178,7 @@ void append_json_string(std::string& out_, std::string_view s) {
     const size_t at = out_.size();
     out_.resize(at + s.size() + 2);
     out_[at] = '"';
-    std::memcpy(out_.data() + at + 1, s.data(), s.size());
+    if (!s.empty()) std::memcpy(out_.data() + at + 1, s.data(), s.size());  // data() may be null
     out_[at + 1 + s.size()] = '"';
     return;
   }
