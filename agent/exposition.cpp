@@ -3,7 +3,8 @@
 #include <charconv>
 #include <cmath>
 #include <cstdint>
-#include <cstring>
+
+#include "libportman/word_scan.hpp"
 
 namespace portman::agent {
 
@@ -26,24 +27,14 @@ void append_sample_value(std::string& out, double value) {
   }
 }
 
-namespace {
-
-// Whether the 8 bytes of `w` hold a backslash, a double quote or a line feed ("some byte is
-// zero" after an xor with each): almost no label value does, and it is tested a word at a time.
-bool may_need_escape(std::uint64_t w) {
-  constexpr std::uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080;
-  auto has_zero = [](std::uint64_t x) { return ((x - ones) & ~x & highs) != 0; };
-  return has_zero(w ^ (ones * '\\')) || has_zero(w ^ (ones * '"')) || has_zero(w ^ (ones * '\n'));
-}
-
-}  // namespace
-
 void append_label_value(std::string& out, std::string_view value) {
+  // Almost no label value holds a backslash, a double quote or a line feed: whole words that
+  // hold none are skipped, and only the rest is looked at byte by byte.
+  using namespace word_scan;
   std::size_t start = 0;  // the words before it need no escape
   for (; start + 8 <= value.size(); start += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, value.data() + start, 8);
-    if (may_need_escape(w)) break;
+    const std::uint64_t w = load(value, start);
+    if (has_byte(w, '\\') || has_byte(w, '"') || has_byte(w, '\n')) break;
   }
   std::size_t from = 0;
   for (std::size_t i = start; i < value.size(); ++i) {

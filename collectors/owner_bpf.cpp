@@ -16,8 +16,6 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
-#include <fcntl.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <system_error>
@@ -25,6 +23,7 @@
 #include "collectors/bpf/owner_record.h"
 #include "collectors/bpf/owners_loader.h"
 #include "libportman/unique_fd.hpp"
+#include "libportman/whole_file.hpp"
 #endif
 
 namespace portman {
@@ -83,16 +82,14 @@ std::string errno_text(int err) {
 // /proc/PID/status would show it. In another user namespace, status translates; the program
 // does not, and its euid is not used.
 bool kernel_uids_are_ours() {
-  UniqueFd fd(::open("/proc/self/uid_map", O_RDONLY | O_CLOEXEC));
-  if (!fd) return false;
-  char buf[128];
-  ssize_t n = ::read(fd.get(), buf, sizeof buf - 1);
-  if (n <= 0) return false;
-  buf[n] = '\0';
+  auto map = read_whole_file("/proc/self/uid_map", 4096);
+  if (!map) return false;
   unsigned long inside = 1, outside = 1, count = 0;
   int used = 0;
-  if (std::sscanf(buf, "%lu %lu %lu %n", &inside, &outside, &count, &used) != 3) return false;
-  return inside == 0 && outside == 0 && count == 4294967295UL && buf[used] == '\0';
+  if (std::sscanf(map->c_str(), "%lu %lu %lu %n", &inside, &outside, &count, &used) != 3)
+    return false;
+  return inside == 0 && outside == 0 && count == 4294967295UL &&
+         static_cast<std::size_t>(used) == map->size();
 }
 
 // Whether this process has the capabilities the program needs. The kernel refuses without
@@ -139,8 +136,7 @@ class LoadedBpfOwnerSource final : public BpfOwnerSource {
     // iterating once it has them.
     static_assert(sizeof(portman_owner_process) == sizeof(portman_owner_record));
     const std::size_t want = filter_.first_only ? 2 : records_.size();
-    const portman_owner_process* process = nullptr;  // the last process record read
-    portman_owner_process kept{};                    // its copy, across reads
+    std::optional<portman_owner_process> process;  // the last process record read
     for (;;) {
       ssize_t n = ::read(iter.get(), records_.data(), want * sizeof(portman_owner_record));
       if (n < 0 && errno == EINTR) continue;
@@ -151,8 +147,7 @@ class LoadedBpfOwnerSource final : public BpfOwnerSource {
       for (std::size_t i = 0; i < count; ++i) {
         const portman_owner_record& r = records_[i];
         if (r.protocol == PORTMAN_OWNER_PROCESS) {
-          std::memcpy(&kept, &r, sizeof kept);
-          process = &kept;
+          std::memcpy(&process.emplace(), &r, sizeof r);
           continue;
         }
         HeldSocket& held = out.emplace_back(

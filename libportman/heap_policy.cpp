@@ -21,20 +21,23 @@ std::uintptr_t address(const void* p) {
   return reinterpret_cast<std::uintptr_t>(p);
 }
 
+// Large buffers (the sockets, the findings) from the heap rather than mappings of their own,
+// and the heap not trimmed: what is freed is used again, not faulted in again. The largest mmap
+// threshold glibc accepts is 32 MiB.
+void keep_freed_memory() {
+  mallopt(M_MMAP_THRESHOLD, 32 << 20);
+  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+}
+
 }  // namespace
 
 void use_heap_for_repeated_scans() {
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  keep_freed_memory();
   mallopt(M_ARENA_MAX, 1);
 }
 
 void use_heap_for_one_shot_command() {
-  // Large buffers (the sockets, the findings) from the heap rather than mappings of their own,
-  // and the heap not trimmed: what is freed is used again, not faulted in again. The largest
-  // mmap threshold glibc accepts is 32 MiB.
-  mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 64 << 20);
+  keep_freed_memory();
   // Grow the heap by exactly the reserve: with no padding, the only byte malloc writes past
   // the old heap is the header of what is left, at the reserve's end.
   mallopt(M_TOP_PAD, 0);

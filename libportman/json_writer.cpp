@@ -1,5 +1,7 @@
 #include "libportman/json_writer.hpp"
 
+#include "libportman/word_scan.hpp"
+
 #include <charconv>
 #include <cmath>
 #include <cstdint>
@@ -36,20 +38,15 @@ constexpr bool plain_ascii(unsigned char c) {
 // the word to the byte loop): a report is megabytes of plain text, and the byte loop alone was a
 // fifth of a cold `scan --json`'s instructions.
 size_t plain_run_end(std::string_view s, size_t i) {
-  constexpr std::uint64_t ones = 0x0101010101010101, highs = 0x8080808080808080;
-  auto has_zero = [&](std::uint64_t x) { return (x - ones) & ~x & highs; };
-  auto all_plain = [&](std::uint64_t w) {
-    return ((w | ((w - ones * 0x20) & ~w)) & highs) == 0  // no byte >= 0x80, none < 0x20
-           && has_zero(w ^ (ones * '"')) == 0 && has_zero(w ^ (ones * '\\')) == 0;
+  using namespace word_scan;
+  auto all_plain = [](std::uint64_t w) {
+    return !has_control_or_high(w) && !has_byte(w, '"') && !has_byte(w, '\\');
   };
-  for (; i + 8 <= s.size(); i += 8) {
-    std::uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    if (!all_plain(w)) break;
-  }
+  for (; i + 8 <= s.size(); i += 8)
+    if (!all_plain(load(s, i))) break;
   // The last few bytes (all of a short key) as one word, padded with plain ones.
   if (i < s.size() && s.size() - i < 8) {
-    std::uint64_t w = ones * 'a';
+    std::uint64_t w = kOnes * 'a';
     std::memcpy(&w, s.data() + i, s.size() - i);
     if (all_plain(w)) return s.size();
   }
