@@ -6,17 +6,14 @@
 
 #include <algorithm>
 #include <array>
+#include <charconv>
 #include <cstdint>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <tuple>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -27,6 +24,8 @@
 #include "libportman/allocation.hpp"
 #include "libportman/own_socket.hpp"
 #include "libportman/summary.hpp"
+#include "libportman/whole_file.hpp"
+#include "libportman/words.hpp"
 
 namespace portman::agent {
 namespace {
@@ -39,8 +38,9 @@ class FamilyBuilder {
   // Writes the family's header to `out` at once, and each series as it is added: a family is
   // written whole before the next one starts. `series` is how many series the caller expects.
   FamilyBuilder(std::string& out, const MetricSpec& spec, std::size_t series = 0)
-      : spec_(spec), out_(out), seen_(series, BlockHash{out}, BlockEqual{out}) {
+      : spec_(spec), out_(out), seen_(out) {
     out_.reserve(out_.size() + 256 + series * kSeriesBytes);
+    seen_.reserve(series);
     append_family_header(out_, spec.name, spec.help,
                          spec.type == MetricType::counter ? "counter" : "gauge");
   }
@@ -62,23 +62,51 @@ class FamilyBuilder {
   // A series line is about 120 bytes (portman_listening_port_info with 7 labels).
   static constexpr std::size_t kSeriesBytes = 160;
 
-  // A label block already written in the output, by offset: the output only grows, so the
-  // offsets stay valid while its buffer moves, and the blocks need no copies of their own.
-  struct Block {
-    std::size_t at, size;
-  };
-  struct BlockHash {
-    const std::string& text;
-    std::size_t operator()(const Block& b) const {
-      return std::hash<std::string_view>{}(std::string_view(text).substr(b.at, b.size));
+  // The label blocks already written in the output, by offset: the output only grows, so the
+  // offsets stay valid while its buffer moves, and the blocks need no copies of their own. An
+  // open-addressing table of (hash, offset, size): a node per series cost an allocation each.
+  class BlockSet {
+   public:
+    explicit BlockSet(const std::string& text) : text_(text) {}
+    void reserve(std::size_t blocks) {
+      std::size_t want = 16;
+      while (want < blocks * 2) want *= 2;
+      if (want > slots_.size()) rehash(want);
     }
-  };
-  struct BlockEqual {
-    const std::string& text;
-    bool operator()(const Block& a, const Block& b) const {
-      const std::string_view t(text);
-      return t.substr(a.at, a.size) == t.substr(b.at, b.size);
+    // False when the block at [at, at + size) of the text is there already.
+    bool insert(std::size_t at, std::size_t size) {
+      if ((used_ + 1) * 2 > slots_.size()) rehash(std::max<std::size_t>(16, slots_.size() * 2));
+      const std::string_view block = std::string_view(text_).substr(at, size);
+      const std::size_t hash = std::hash<std::string_view>{}(block) | 1;  // 0 marks a free slot
+      const std::size_t mask = slots_.size() - 1;
+      for (std::size_t i = hash & mask;; i = (i + 1) & mask) {
+        Slot& s = slots_[i];
+        if (s.hash == 0) {
+          s = {hash, at, size};
+          ++used_;
+          return true;
+        }
+        if (s.hash == hash && std::string_view(text_).substr(s.at, s.size) == block) return false;
+      }
     }
+
+   private:
+    struct Slot {
+      std::size_t hash = 0, at = 0, size = 0;
+    };
+    void rehash(std::size_t count) {
+      std::vector<Slot> old = std::exchange(slots_, std::vector<Slot>(count));
+      const std::size_t mask = count - 1;
+      for (const Slot& s : old) {
+        if (s.hash == 0) continue;
+        std::size_t i = s.hash & mask;
+        while (slots_[i].hash != 0) i = (i + 1) & mask;
+        slots_[i] = s;
+      }
+    }
+    const std::string& text_;
+    std::vector<Slot> slots_;
+    std::size_t used_ = 0;
   };
 
   void add_series(std::span<const std::string_view> values, double value) {
@@ -90,7 +118,7 @@ class FamilyBuilder {
     out_ += spec_.name;
     const std::size_t block = out_.size();
     append_label_block(out_, spec_.labels, values);
-    if (!seen_.insert(Block{block, out_.size() - block}).second) {
+    if (!seen_.insert(block, out_.size() - block)) {
       out_.resize(line);
       return;
     }
@@ -101,23 +129,30 @@ class FamilyBuilder {
 
   const MetricSpec& spec_;
   std::string& out_;
-  std::unordered_set<Block, BlockHash, BlockEqual> seen_;  // the label block of every series
+  BlockSet seen_;  // the label block of every series
 };
 
 void single(std::string& out, const MetricSpec& spec, double value) {
   FamilyBuilder(out, spec).add({}, value);
 }
 
-std::string port_label(PortKey key) {
-  return std::to_string(key.port);
-}
-std::string proto_label(PortKey key) {
-  return std::string(to_string(key.protocol));
-}
+// A port number as label text, without an allocation: a view of it lives as long as the
+// temporary does, the whole add() call.
+class PortLabel {
+ public:
+  explicit PortLabel(PortKey key)
+      : size_(static_cast<std::size_t>(std::to_chars(text_, text_ + sizeof text_, key.port).ptr -
+                                       text_)) {}
+  operator std::string_view() const { return {text_, size_}; }
+
+ private:
+  char text_[8];
+  std::size_t size_;
+};
 
 // The canonical type name, so that service_type joins with portman_range_ports; as written when
 // the config does not know it.
-std::string type_label(const Entry& e, const Config* config) {
+std::string_view type_label(const Entry& e, const Config* config) {
   if (config && !e.service_type.empty())
     if (const ServiceType* t = config->find_type(e.service_type)) return t->name;
   return e.service_type;
@@ -145,8 +180,11 @@ void add_listening_family(const Snapshot& snap, const Registry& registry, std::s
   for (const ListeningSocket* sp : sockets) {
     const ListeningSocket& s = *sp;
     const Owner* o = s.main_owner();
-    f.add({port_label(s.key()), proto_label(s.key()), s.address, o ? o->process : std::string(),
-           o ? o->user : std::string(), s.container(), std::string(service_name_of(s, registry))},
+    const std::string container = s.container();
+    f.add({PortLabel(s.key()), to_string(s.protocol), s.address,
+           o ? std::string_view(o->process) : std::string_view(),
+           o ? std::string_view(o->user) : std::string_view(), container,
+           service_name_of(s, registry)},
           1);
   }
 }
@@ -159,7 +197,7 @@ void add_registry_families(const Snapshot& snap, const Registry& registry, std::
   {
     FamilyBuilder info(out, metric::registered_port_info, registry.entries().size());
     for (const Entry& e : registry.entries())
-      info.add({port_label(e.key), proto_label(e.key), e.service, e.environment, e.owner,
+      info.add({PortLabel(e.key), to_string(e.key.protocol), e.service, e.environment, e.owner,
                 type_label(e, snap.config.get()), e.status},
                1);
   }
@@ -167,20 +205,20 @@ void add_registry_families(const Snapshot& snap, const Registry& registry, std::
   // `for:`); the metadata joins from portman_registered_port_info.
   FamilyBuilder up(out, metric::port_up, registry.entries().size());
   for (const Entry& e : registry.entries())
-    up.add({port_label(e.key), proto_label(e.key)}, listening.count(e.key) ? 1 : 0);
+    up.add({PortLabel(e.key), to_string(e.key.protocol)}, listening.count(e.key) ? 1 : 0);
 }
 
 void add_finding_families(const Snapshot& snap, const ScanSummary& summary, std::string& out) {
   {
     FamilyBuilder finding(out, metric::finding, snap.findings.size());
     for (const Finding& f : snap.findings)
-      finding.add({std::string(to_string(f.kind)), port_label(f.key), proto_label(f.key),
-                   f.service_name, f.process},
+      finding.add({to_string(f.kind), PortLabel(f.key), to_string(f.key.protocol), f.service_name,
+                   f.process},
                   1);
   }
   FamilyBuilder findings(out, metric::findings);
   for (FindingKind kind : kAllFindingKinds)
-    findings.add({std::string(to_string(kind))}, static_cast<double>(summary.of(kind)));
+    findings.add({to_string(kind)}, static_cast<double>(summary.of(kind)));
 }
 
 // Port counts of one range by state. A port number is in the first state, in PortState order,
@@ -242,8 +280,7 @@ void add_range_family(const Snapshot& snap, const Registry& registry, std::strin
       auto counts = count_range(t.range, planner, *snap.config, registry, snap.live, archive);
       for (PortState st :
            {PortState::allocated, PortState::unregistered, PortState::unavailable, PortState::free})
-        f.add({t.name, std::string(to_string(st))},
-              static_cast<double>(counts[static_cast<std::size_t>(st)]));
+        f.add({t.name, to_string(st)}, static_cast<double>(counts[static_cast<std::size_t>(st)]));
     }
   }
 }
@@ -254,35 +291,47 @@ struct SelfStat {
   double cpu_seconds = 0, start_time = 0, virtual_bytes = 0, resident_bytes = 0;
 };
 
+std::optional<double> number(std::string_view field) {
+  double v = 0;
+  auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+  if (ec != std::errc{} || end != field.data() + field.size()) return std::nullopt;
+  return v;
+}
+
 std::optional<SelfStat> read_self_stat() {
-  std::ifstream stat_file("/proc/self/stat");
-  std::string line;
-  if (!std::getline(stat_file, line)) return std::nullopt;
+  auto stat = read_whole_file("/proc/self/stat", 4096);
+  if (!stat) return std::nullopt;
   // comm (field 2) may hold spaces and parentheses: the fields we want follow the last ')'.
-  auto close = line.rfind(')');
+  auto close = stat->rfind(')');
   if (close == std::string::npos) return std::nullopt;
-  std::istringstream rest(line.substr(close + 1));
-  std::vector<std::string> fields{std::istream_iterator<std::string>(rest),
-                                  std::istream_iterator<std::string>()};
   // fields[0] is field 3 (state): field N is fields[N - 3].
+  std::string_view after = std::string_view(*stat).substr(close + 1);
+  if (after.ends_with('\n')) after.remove_suffix(1);
+  const std::vector<std::string_view> fields = words(after);
   if (fields.size() < 22) return std::nullopt;
-  auto num = [&](int field) { return std::stod(fields[static_cast<std::size_t>(field - 3)]); };
+  auto field = [&](int n) { return number(fields[static_cast<std::size_t>(n - 3)]); };
 
   double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
   double page = static_cast<double>(sysconf(_SC_PAGESIZE));
   if (ticks <= 0 || page <= 0) return std::nullopt;
 
-  double boot_time = -1;
-  std::ifstream proc_stat("/proc/stat");
-  for (std::string l; std::getline(proc_stat, l);)
-    if (l.rfind("btime ", 0) == 0) boot_time = std::stod(l.substr(6));
-  if (boot_time < 0) return std::nullopt;
+  std::optional<double> boot_time;
+  if (auto proc_stat = read_whole_file("/proc/stat", 1 << 20)) {
+    std::string_view rest = *proc_stat;
+    auto at = rest.starts_with("btime ") ? 0 : rest.find("\nbtime ");
+    if (at != std::string_view::npos) {
+      rest.remove_prefix(at + (rest[at] == '\n' ? 7 : 6));
+      boot_time = number(rest.substr(0, rest.find('\n')));
+    }
+  }
+  auto utime = field(14), stime = field(15), start = field(22), vsize = field(23), rss = field(24);
+  if (!boot_time || !utime || !stime || !start || !vsize || !rss) return std::nullopt;
 
   SelfStat s;
-  s.cpu_seconds = (num(14) + num(15)) / ticks;  // utime + stime
-  s.start_time = boot_time + num(22) / ticks;
-  s.virtual_bytes = num(23);
-  s.resident_bytes = num(24) * page;
+  s.cpu_seconds = (*utime + *stime) / ticks;
+  s.start_time = *boot_time + *start / ticks;
+  s.virtual_bytes = *vsize;
+  s.resident_bytes = *rss * page;
   return s;
 }
 
@@ -297,13 +346,7 @@ std::optional<double> count_open_fds() {
 }
 
 void add_process_families(std::string& out) {
-  std::optional<SelfStat> s;
-  try {
-    s = read_self_stat();
-  } catch (const std::exception&) {  // stod on a malformed field: leave the values out
-    s.reset();
-  }
-  if (s) {
+  if (std::optional<SelfStat> s = read_self_stat()) {
     single(out, metric::process_cpu, s->cpu_seconds);
     single(out, metric::process_resident, s->resident_bytes);
     single(out, metric::process_virtual, s->virtual_bytes);

@@ -4,6 +4,8 @@
 #include <charconv>
 #include <vector>
 
+#include "libportman/words.hpp"
+
 namespace portman {
 namespace {
 
@@ -16,19 +18,6 @@ std::optional<std::uint16_t> to_port(std::string_view text) {
   if (ec != std::errc{} || end != text.data() + text.size() || value == 0 || value > 65535)
     return std::nullopt;
   return static_cast<std::uint16_t>(value);
-}
-
-std::vector<std::string_view> words(std::string_view text) {
-  std::vector<std::string_view> out;
-  while (!text.empty()) {
-    auto start = text.find_first_not_of(' ');
-    if (start == std::string_view::npos) break;
-    text.remove_prefix(start);
-    auto end = std::min(text.find(' '), text.size());
-    out.push_back(text.substr(0, end));
-    text.remove_prefix(end);
-  }
-  return out;
 }
 
 // The container's Ports entry published on `port`/`protocol` at `address`; an exact address

@@ -6,6 +6,7 @@
 #include <charconv>
 #include <cstring>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -47,25 +48,35 @@ Result<OwnerFindings> BpfOwnerSource::find(const OwnerQuery& query) {
 }
 
 OwnerFindings holders_of(const std::vector<HeldSocket>& records, const OwnerQuery& query) {
+  std::vector<std::uint64_t> sorted;  // the query's own order when it is sorted (the collector's)
+  const std::vector<std::uint64_t>* asked = &query.inodes;
+  if (!std::is_sorted(asked->begin(), asked->end())) {
+    sorted = query.inodes;
+    std::sort(sorted.begin(), sorted.end());
+    asked = &sorted;
+  }
   OwnerFindings out;
-  for (std::uint64_t inode : query.inodes) out.holders.try_emplace(inode);
+  out.holders.reserve(records.size());
+  pid_t described = 0;  // a process's records come one after another: its facts are kept once
   for (const HeldSocket& r : records) {
-    auto it = out.holders.find(r.inode);
-    if (it == out.holders.end()) continue;  // not asked about
-    it->second.push_back(r.holder);
+    if (!std::binary_search(asked->begin(), asked->end(), r.inode)) continue;  // not asked about
+    out.holders.push_back({r.inode, r.holder});
+    if (r.holder.pid == described) continue;
+    described = r.holder.pid;
     if (auto [f, fresh] = out.facts.try_emplace(r.holder.pid); fresh) {
       f->second.comm.assign(r.comm.data(), ::strnlen(r.comm.data(), r.comm.size()));
       f->second.euid = r.euid;
     }
   }
-  for (auto& [inode, holders] : out.holders) {
-    std::sort(holders.begin(), holders.end(), [](const Holding& a, const Holding& b) {
-      return a.pid != b.pid ? a.pid < b.pid : a.fd < b.fd;
-    });
-    holders.erase(std::unique(holders.begin(), holders.end(),
-                              [](const Holding& a, const Holding& b) { return a.pid == b.pid; }),
-                  holders.end());
-  }
+  std::sort(out.holders.begin(), out.holders.end(), [](const HeldBy& a, const HeldBy& b) {
+    return std::tie(a.inode, a.holder.pid, a.holder.fd) <
+           std::tie(b.inode, b.holder.pid, b.holder.fd);
+  });
+  out.holders.erase(std::unique(out.holders.begin(), out.holders.end(),
+                                [](const HeldBy& a, const HeldBy& b) {
+                                  return a.inode == b.inode && a.holder.pid == b.holder.pid;
+                                }),
+                    out.holders.end());
   return out;
 }
 

@@ -6,6 +6,7 @@
 
 #include <sys/types.h>
 
+#include <algorithm>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -39,12 +40,29 @@ struct ProcessFacts {
   std::optional<uid_t> euid;  // /proc/PID/status's effective uid, as this process would read it
 };
 
+// One process holding one socket.
+struct HeldBy {
+  std::uint64_t inode = 0;
+  Holding holder;
+  bool operator==(const HeldBy&) const = default;
+};
+
 struct OwnerFindings {
-  // Socket inode -> its holders in pid order, one per process (the lowest fd of a dup'ed
-  // socket). A socket nobody holds (or only processes that could not be read) has none.
-  std::unordered_map<std::uint64_t, std::vector<Holding>> holders;
+  // The holders of the sockets asked about, by socket inode, then pid; one per process (the
+  // lowest fd of a dup'ed socket). A socket nobody holds (or only processes that could not be
+  // read) has none. One flat list: a vector per socket cost thousands of allocations a scan.
+  std::vector<HeldBy> holders;
   std::unordered_map<pid_t, ProcessFacts> facts;  // holder pid -> what the source saw of it
   int unreadable = 0;                             // processes whose fds could not be read
+
+  // The holders of one socket, in pid order.
+  std::vector<Holding> of(std::uint64_t inode) const {
+    auto first = std::lower_bound(holders.begin(), holders.end(), inode,
+                                  [](const HeldBy& h, std::uint64_t i) { return h.inode < i; });
+    std::vector<Holding> out;
+    for (; first != holders.end() && first->inode == inode; ++first) out.push_back(first->holder);
+    return out;
+  }
 };
 
 class OwnerSource {

@@ -253,10 +253,11 @@ class WalkOwnerSource final : public OwnerSource {
     ProcessWalk walk(query);
     if (Status st = walk.run(proc.get()); !st) return st.error();
     out.unreadable = walk.unreadable();
-    for (InodeSlot& slot : walk.slots()) {
-      std::sort(slot.holders.begin(), slot.holders.end());
-      out.holders[slot.inode] = std::move(slot.holders);
-    }
+    for (InodeSlot& slot : walk.slots())
+      for (const Holding& h : slot.holders) out.holders.push_back({slot.inode, h});
+    std::sort(out.holders.begin(), out.holders.end(), [](const HeldBy& a, const HeldBy& b) {
+      return a.inode != b.inode ? a.inode < b.inode : a.holder < b.holder;
+    });
     return out;
   }
 

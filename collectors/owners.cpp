@@ -19,7 +19,6 @@
 #include <string_view>
 #include <system_error>
 #include <unordered_map>
-#include <unordered_set>
 #include <utility>
 #include <vector>
 
@@ -127,10 +126,8 @@ class OwnerReader {
 
 LiveState::LaterLook held_since(std::int64_t at_unix_ms, const OwnerFindings& found) {
   LiveState::LaterLook look{at_unix_ms, {}};
-  look.inodes.reserve(found.holders.size());
-  for (const auto& [inode, holders] : found.holders)
-    if (!holders.empty()) look.inodes.push_back(inode);
-  std::sort(look.inodes.begin(), look.inodes.end());
+  for (const HeldBy& h : found.holders)  // by inode already
+    if (look.inodes.empty() || look.inodes.back() != h.inode) look.inodes.push_back(h.inode);
   return look;
 }
 
@@ -232,17 +229,19 @@ class OwnersCollector final : public Collector {
     std::vector<std::pair<std::uint64_t, std::size_t>> wanted;  // (inode, socket index)
     std::vector<std::uint64_t> present;                         // inodes of the sockets in scope
     std::unordered_map<pid_t, bool> verified;  // holder pid -> its check this run passed
+    std::vector<pid_t> live;                   // the holders of every socket in scope
     wanted.reserve(state.sockets.size());
     present.reserve(state.sockets.size());
     for (std::size_t i = 0; i < state.sockets.size(); ++i) {
       ListeningSocket& s = state.sockets[i];
       if (!in_scope(s) || s.inode == 0) continue;
       present.push_back(s.inode);
-      auto it = cache_.find(s.inode);
-      if (walking && it != cache_.end() &&
-          still_held(proc.get(), s.inode, it->second, now, verified)) {
-        set_owners(proc.get(), it->second.holders, nullptr, s);
-        continue;
+      if (walking) {
+        auto it = cache_.find(s.inode);
+        if (it != cache_.end() && still_held(proc.get(), s.inode, it->second, now, verified)) {
+          set_owners(proc.get(), it->second.holders, nullptr, s, live);
+          continue;
+        }
       }
       wanted.emplace_back(s.inode, i);
       if (!s.netns.empty() &&
@@ -272,14 +271,22 @@ class OwnersCollector final : public Collector {
       // it found a holder for was there after asked_at. The walk finds sockets by fd alone.
       if (!walking) state.later_look = held_since(asked_at, *found);
       last_unreadable_ = found->unreadable;
-      for (auto& [inode, holders] : found->holders) {
-        for (pid_t pid : stale_pids(inode, holders)) details_.erase(pid);  // exec'd or reused
-        cache_[inode] = {holders, now, now};
-        auto [first, last] = std::equal_range(
-            wanted.begin(), wanted.end(), std::pair<std::uint64_t, std::size_t>{inode, 0},
-            [](const auto& a, const auto& b) { return a.first < b.first; });
-        for (auto w = first; w != last; ++w)
-          set_owners(proc.get(), holders, &found->facts, state.sockets[w->second]);
+      // Both lists are by inode: one pass joins them.
+      std::vector<Holding> holders;
+      auto held = found->holders.begin();
+      for (auto w = wanted.begin(); w != wanted.end();) {
+        const std::uint64_t inode = w->first;
+        while (held != found->holders.end() && held->inode < inode) ++held;
+        holders.clear();
+        for (; held != found->holders.end() && held->inode == inode; ++held)
+          holders.push_back(held->holder);
+        auto [entry, fresh] = cache_.try_emplace(inode);
+        Cached& cached = entry->second;
+        if (!fresh) forget_stale(cached.holders, holders);
+        cached.holders = holders;
+        cached.walked = cached.checked = now;
+        for (; w != wanted.end() && w->first == inode; ++w)
+          set_owners(proc.get(), holders, &found->facts, state.sockets[w->second], live);
       }
     }
     state.owner_source = std::string((*source)->name());
@@ -290,7 +297,7 @@ class OwnersCollector final : public Collector {
       if (!in_scope(s)) continue;
       s.owner_unknown = s.owners.empty() ? unknown_reason(last_unreadable_) : std::string();
     }
-    if (!scope.only) forget_except(present);
+    if (!scope.only) forget_except(present, std::move(live));
     return {};
   }
 
@@ -423,23 +430,21 @@ class OwnersCollector final : public Collector {
     return fd_dirs_.emplace(pid, std::move(dir)).first->second.get();
   }
 
-  // Pids that held this socket before but not now: their details are dropped.
-  std::vector<pid_t> stale_pids(std::uint64_t inode, const std::vector<Holding>& holders) const {
-    std::vector<pid_t> out;
-    auto it = cache_.find(inode);
-    if (it == cache_.end()) return out;
-    for (const Holding& h : it->second.holders)
-      if (std::none_of(holders.begin(), holders.end(),
-                       [&](const Holding& x) { return x.pid == h.pid; }))
-        out.push_back(h.pid);
-    return out;
+  // Drops the details of the processes that held a socket before (`was`) but not now (`now`):
+  // they exec'd, or their pid was reused.
+  void forget_stale(const std::vector<Holding>& was, const std::vector<Holding>& now) {
+    for (const Holding& h : was)
+      if (std::none_of(now.begin(), now.end(), [&](const Holding& x) { return x.pid == h.pid; }))
+        details_.erase(h.pid);
   }
 
-  // `seen`: what the source saw of the holders (owner_source.hpp), or null.
+  // `live` collects the holders' pids.
   void set_owners(int proc_fd, const std::vector<Holding>& holders,
-                  const std::unordered_map<pid_t, ProcessFacts>* seen, ListeningSocket& s) {
+                  const std::unordered_map<pid_t, ProcessFacts>* seen, ListeningSocket& s,
+                  std::vector<pid_t>& live) {
     s.owners.clear();
     for (const Holding& h : holders) {
+      if (live.empty() || live.back() != h.pid) live.push_back(h.pid);
       auto [it, inserted] = details_.try_emplace(h.pid);
       if (inserted) {
         const ProcessFacts* facts = nullptr;
@@ -452,20 +457,23 @@ class OwnersCollector final : public Collector {
   }
 
   // Drops sockets that went away, and the details of processes that hold none of the rest.
-  void forget_except(const std::vector<std::uint64_t>& present) {  // sorted
-    std::unordered_set<pid_t> live;
-    for (auto it = cache_.begin(); it != cache_.end();) {
-      if (!std::binary_search(present.begin(), present.end(), it->first)) {
-        it = cache_.erase(it);
-        continue;
-      }
-      for (const Holding& h : it->second.holders) live.insert(h.pid);
-      ++it;
+  // `present`: the inodes of the sockets in scope, sorted; `live`: their holders. Every one of
+  // them has its entry in cache_ by now, so cache_ holds more only when sockets went away.
+  void forget_except(const std::vector<std::uint64_t>& present, std::vector<pid_t> live) {
+    std::size_t distinct = 0;
+    for (std::size_t i = 0; i < present.size(); ++i)
+      if (i == 0 || present[i] != present[i - 1]) ++distinct;
+    if (cache_.size() > distinct) {
+      for (auto it = cache_.begin(); it != cache_.end();)
+        it = std::binary_search(present.begin(), present.end(), it->first) ? std::next(it)
+                                                                           : cache_.erase(it);
     }
+    std::sort(live.begin(), live.end());
+    auto held = [&](pid_t pid) { return std::binary_search(live.begin(), live.end(), pid); };
     for (auto it = details_.begin(); it != details_.end();)
-      it = live.count(it->first) ? std::next(it) : details_.erase(it);
+      it = held(it->first) ? std::next(it) : details_.erase(it);
     for (auto it = fd_dirs_.begin(); it != fd_dirs_.end();)
-      it = live.count(it->first) ? std::next(it) : fd_dirs_.erase(it);
+      it = held(it->first) ? std::next(it) : fd_dirs_.erase(it);
   }
 
   CollectorOptions options_;

@@ -71,8 +71,11 @@ Result<AddressPattern> parse_address_pattern(std::string_view text) {
 
 bool AddressPattern::matches(std::string_view address) const {
   std::array<std::uint8_t, 16> other{};
-  std::string a(address);
-  if (inet_pton(ipv6 ? AF_INET6 : AF_INET, a.c_str(), other.data()) != 1) return false;
+  char text[INET6_ADDRSTRLEN];  // NUL-terminated for inet_pton, without an allocation
+  if (address.size() >= sizeof text) return false;
+  address.copy(text, address.size());
+  text[address.size()] = '\0';
+  if (inet_pton(ipv6 ? AF_INET6 : AF_INET, text, other.data()) != 1) return false;
   int full = prefix / 8;
   if (!std::equal(bytes.begin(), bytes.begin() + full, other.begin())) return false;
   int bits = prefix % 8;

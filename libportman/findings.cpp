@@ -3,7 +3,9 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <map>
+#include <charconv>
+#include <span>
+#include <utility>
 
 #include "libportman/own_socket.hpp"
 
@@ -128,31 +130,69 @@ bool addresses_overlap(const ListeningSocket& a, const ListeningSocket& b) {
 std::vector<Finding> compare(const Registry& registry, const LiveState& live,
                              const Config& config) {
   std::vector<Finding> out;
-  std::map<PortKey, std::vector<const ListeningSocket*>> by_port;
+  // The sockets on this host by port: runs of one sorted list (a scan's sockets are sorted so
+  // already), not a map of vectors.
+  std::vector<const ListeningSocket*> on_host;
+  on_host.reserve(live.sockets.size());
   for (const auto& s : live.sockets)
-    if (s.on_host(live)) by_port[s.key()].push_back(&s);
+    if (s.on_host(live)) on_host.push_back(&s);
+  auto by_key = [](const ListeningSocket* a, const ListeningSocket* b) {
+    return a->key() < b->key();
+  };
+  if (!std::is_sorted(on_host.begin(), on_host.end(), by_key))
+    std::stable_sort(on_host.begin(), on_host.end(), by_key);
+  using Sockets = std::span<const ListeningSocket* const>;
+  std::vector<std::pair<PortKey, Sockets>> by_port;
+  for (std::size_t i = 0; i < on_host.size();) {
+    std::size_t j = i + 1;
+    while (j < on_host.size() && on_host[j]->key() == on_host[i]->key()) ++j;
+    by_port.emplace_back(on_host[i]->key(), Sockets(on_host).subspan(i, j - i));
+    i = j;
+  }
+  auto listening_on = [&](PortKey key) -> Sockets {
+    auto it = std::lower_bound(by_port.begin(), by_port.end(), key,
+                               [](const auto& p, PortKey k) { return p.first < k; });
+    return it != by_port.end() && it->first == key ? it->second : Sockets();
+  };
 
   auto add = [&](FindingKind kind, PortKey key, const Entry* e, const ListeningSocket* s,
                  std::string detail) {
     out.push_back({kind, key, e ? e->service : std::string(), s ? s->holder() : std::string(),
                    std::move(detail)});
   };
-  auto who = [](const ListeningSocket* s) {
-    const Owner* o = s->main_owner();
-    std::string name;
-    if (s->workload)
-      name = s->workload->kind + " " + s->workload->name +
-             (s->workload->image.empty() ? "" : " (" + s->workload->image + ")");
+  // "nginx (pid 12) on 0.0.0.0", appended to `out`: thousands of findings are described a scan.
+  auto append_who = [](std::string& out, const ListeningSocket* s) {
+    if (s->workload) {
+      out += s->workload->kind;
+      out += ' ';
+      out += s->workload->name;
+      if (!s->workload->image.empty()) ((out += " (") += s->workload->image) += ')';
+    } else if (const Owner* o = s->main_owner()) {
+      out += o->process;
+      out += " (pid ";
+      char pid[16];
+      out.append(pid, std::to_chars(pid, pid + sizeof pid, o->pid).ptr);
+      out += ')';
+    } else {
+      out += "an unknown process";
+    }
+    out += " on ";
+    if (s->family == Family::ipv6)
+      ((out += '[') += s->address) += ']';
     else
-      name = o ? o->process + " (pid " + std::to_string(o->pid) + ")" : "an unknown process";
-    return name + " on " + (s->family == Family::ipv6 ? "[" + s->address + "]" : s->address);
+      out += s->address;
+  };
+  auto who = [&](const ListeningSocket* s) {
+    std::string name;
+    append_who(name, s);
+    return name;
   };
 
   // Registry side: one pass over the entries.
   const Entry* prev = nullptr;
   for (const Entry& e : registry.entries()) {
-    auto it = by_port.find(e.key);
-    const ListeningSocket* first = it == by_port.end() ? nullptr : it->second.front();
+    const Sockets listening = listening_on(e.key);
+    const ListeningSocket* first = listening.empty() ? nullptr : listening.front();
     if (prev && prev->key == e.key)
       add(FindingKind::duplicate, e.key, &e, first,
           "registered twice: as \"" + prev->raw_key + "\" (" + prev->service + ") and \"" +
@@ -169,7 +209,7 @@ std::vector<Finding> compare(const Registry& registry, const LiveState& live,
             "listening (" + who(first) + ") but status is " +
                 (e.status.empty() ? std::string("unset") : e.status) + "; run: portman update " +
                 std::to_string(e.key.port) + " active");
-      for (const ListeningSocket* s : it->second) {
+      for (const ListeningSocket* s : listening) {
         const Owner* o = s->main_owner();
         if (!e.process.empty() && o && !owner_matches(*o, e.process)) {
           add(FindingKind::owner_mismatch, e.key, &e, s,
@@ -178,7 +218,7 @@ std::vector<Finding> compare(const Registry& registry, const LiveState& live,
         }
       }
       if (!e.bind.empty()) {
-        for (const ListeningSocket* s : it->second) {
+        for (const ListeningSocket* s : listening) {
           if (wider_than(*s, e.bind)) {
             add(FindingKind::exposure_mismatch, e.key, &e, s,
                 "should listen on " + e.bind + " only, but " + who(s) + " is reachable wider");
@@ -208,12 +248,16 @@ std::vector<Finding> compare(const Registry& registry, const LiveState& live,
         return config.ignore.ignores(*s) || config.ignore.ephemeral_client(*s, live) ||
                held_by_portman_agent(*s);
       });
-      if (!all_ignored)
-        add(FindingKind::unregistered, key, nullptr, sockets.front(),
-            who(sockets.front()) +
-                " listens but the port is not registered; run: portman "
-                "allocate NAME -p " +
-                std::to_string(key.port) + (key.protocol == Protocol::udp ? " --udp" : ""));
+      if (!all_ignored) {
+        std::string detail;
+        detail.reserve(128);
+        append_who(detail, sockets.front());
+        detail += " listens but the port is not registered; run: portman allocate NAME -p ";
+        char port[8];
+        detail.append(port, std::to_chars(port, port + sizeof port, key.port).ptr);
+        if (key.protocol == Protocol::udp) detail += " --udp";
+        add(FindingKind::unregistered, key, nullptr, sockets.front(), std::move(detail));
+      }
     }
     // Two different programs where traffic can reach either. One report per port is enough.
     bool reported = false;

@@ -108,7 +108,7 @@ TEST_CASE("bpf: every holder of a listening socket once per process in pid order
   CHECK(found->unreadable == 0);
   std::vector<pid_t> want = {::getpid(), child.pid};
   std::sort(want.begin(), want.end());
-  const auto& holders = found->holders.at(tcp.inode);
+  const auto& holders = found->of(tcp.inode);
   CHECK(pids(holders) == want);
   for (const Holding& h : holders) CHECK(h.fd == tcp.fd.get());  // the lowest fd of each
 }
@@ -123,10 +123,10 @@ TEST_CASE("bpf: the iterator and the /proc walk agree on TCP and UDP sockets", "
   auto from_walk = make_walk_owner_source("/proc")->find(query);
   REQUIRE(from_bpf.ok());
   REQUIRE(from_walk.ok());
-  CHECK(from_bpf->holders.at(tcp.inode).size() == 2);
-  CHECK(from_bpf->holders.at(tcp.inode) == from_walk->holders.at(tcp.inode));
-  CHECK(from_bpf->holders.at(udp.inode).size() == 2);
-  CHECK(from_bpf->holders.at(udp.inode) == from_walk->holders.at(udp.inode));
+  CHECK(from_bpf->of(tcp.inode).size() == 2);
+  CHECK(from_bpf->of(tcp.inode) == from_walk->of(tcp.inode));
+  CHECK(from_bpf->of(udp.inode).size() == 2);
+  CHECK(from_bpf->of(udp.inode) == from_walk->of(udp.inode));
 }
 
 TEST_CASE("bpf: the name and effective uid of each holder are what its /proc entry shows",
@@ -206,7 +206,7 @@ TEST_CASE("bpf: a process holding a thousand sockets is reported whole, with its
   OwnerFindings found = holders_of(*records, query);
   for (const Sock& s : socks) {
     INFO("inode " << s.inode);
-    REQUIRE(pids(found.holders.at(s.inode)) == std::vector<pid_t>{::getpid()});
+    REQUIRE(pids(found.of(s.inode)) == std::vector<pid_t>{::getpid()});
   }
   std::string comm = portman::test::slurp("/proc/self/comm");
   CHECK(found.facts.at(::getpid()).comm + "\n" == comm);
@@ -221,8 +221,8 @@ TEST_CASE("bpf: sockets that do not listen are not reported", "[bpf]") {
   Sock bound = open_loopback(SOCK_STREAM);
   auto found = bpf->find({{st.st_ino, bound.inode}, {}, std::nullopt});
   REQUIRE(found.ok());
-  CHECK(found->holders.at(st.st_ino).empty());
-  CHECK(found->holders.at(bound.inode).size() == 1);
+  CHECK(found->of(st.st_ino).empty());
+  CHECK(found->of(bound.inode).size() == 1);
 }
 
 TEST_CASE("bpf: a program loaded for one port reports only that port", "[bpf]") {
@@ -231,8 +231,8 @@ TEST_CASE("bpf: a program loaded for one port reports only that port", "[bpf]") 
   auto bpf = load_or_skip({.netns = own_netns(), .port = a.port});
   auto found = bpf->find({{a.inode, b.inode}, {}, a.port});
   REQUIRE(found.ok());
-  CHECK(pids(found->holders.at(a.inode)) == std::vector<pid_t>{::getpid()});
-  CHECK(found->holders.at(b.inode).empty());
+  CHECK(pids(found->of(a.inode)) == std::vector<pid_t>{::getpid()});
+  CHECK(found->of(b.inode).empty());
 }
 
 TEST_CASE("bpf: a program loaded for another network namespace reports nothing here", "[bpf]") {
@@ -240,11 +240,11 @@ TEST_CASE("bpf: a program loaded for another network namespace reports nothing h
   auto here = load_or_skip({.netns = own_netns()});
   auto found = here->find({{a.inode}, {}, std::nullopt});
   REQUIRE(found.ok());
-  CHECK(found->holders.at(a.inode).size() == 1);
+  CHECK(found->of(a.inode).size() == 1);
   auto elsewhere = load_or_skip({.netns = own_netns() + 1});
   found = elsewhere->find({{a.inode}, {}, std::nullopt});
   REQUIRE(found.ok());
-  CHECK(found->holders.at(a.inode).empty());
+  CHECK(found->of(a.inode).empty());
 }
 
 TEST_CASE("bpf: first-only stops at one holder again on every iteration of the same link",
@@ -258,8 +258,8 @@ TEST_CASE("bpf: first-only stops at one holder again on every iteration of the s
     INFO("iteration " << round);
     auto found = bpf->find({{a.inode}, {}, a.port});
     REQUIRE(found.ok());
-    REQUIRE(found->holders.at(a.inode).size() == 1);
-    pid_t pid = found->holders.at(a.inode)[0].pid;
+    REQUIRE(found->of(a.inode).size() == 1);
+    pid_t pid = found->of(a.inode)[0].pid;
     CHECK((pid == ::getpid() || pid == c1.pid || pid == c2.pid));
   }
 }
@@ -267,17 +267,17 @@ TEST_CASE("bpf: first-only stops at one holder again on every iteration of the s
 TEST_CASE("bpf: a loaded program sees sockets opened after it was loaded", "[bpf]") {
   auto bpf = load_or_skip();
   Sock before = open_loopback(SOCK_STREAM);
-  REQUIRE(bpf->find({{before.inode}, {}, std::nullopt})->holders.at(before.inode).size() == 1);
+  REQUIRE(bpf->find({{before.inode}, {}, std::nullopt})->of(before.inode).size() == 1);
   Sock after = open_loopback(SOCK_DGRAM);
   auto found = bpf->find({{before.inode, after.inode}, {}, std::nullopt});
   REQUIRE(found.ok());
-  CHECK(found->holders.at(before.inode).size() == 1);
-  CHECK(found->holders.at(after.inode).size() == 1);
+  CHECK(found->of(before.inode).size() == 1);
+  CHECK(found->of(after.inode).size() == 1);
   before.fd.reset();  // closed: gone from the next iteration
   found = bpf->find({{before.inode, after.inode}, {}, std::nullopt});
   REQUIRE(found.ok());
-  CHECK(found->holders.at(before.inode).empty());
-  CHECK(found->holders.at(after.inode).size() == 1);
+  CHECK(found->of(before.inode).empty());
+  CHECK(found->of(after.inode).size() == 1);
 }
 
 namespace {

@@ -147,10 +147,14 @@ TEST_CASE("one iteration's records answer a query: its sockets only, one holder 
   OwnerQuery query;
   query.inodes = {100, 300};
   OwnerFindings found = holders_of(records, query);
-  REQUIRE(found.holders.size() == 2);
-  CHECK(found.holders.at(100) == std::vector<Holding>{{7, 5}, {30, 4}});
-  CHECK(found.holders.at(300).empty());
-  CHECK(found.holders.count(200) == 0);
+  // One entry per (socket, process), by inode then pid: socket 300 has none, 200 was not asked.
+  CHECK(found.holders == std::vector<HeldBy>{{100, {7, 5}}, {100, {30, 4}}});
+  CHECK(found.of(100) == std::vector<Holding>{{7, 5}, {30, 4}});
+  CHECK(found.of(300).empty());
+  CHECK(found.of(200).empty());
+  OwnerQuery unsorted;  // the collector asks in inode order; any order gives the same answer
+  unsorted.inodes = {300, 100};
+  CHECK(holders_of(records, unsorted).holders == found.holders);
   CHECK(found.unreadable == 0);
   // What the iterator saw of each holder comes along, for holders of the sockets asked about.
   REQUIRE(found.facts.size() == 2);
