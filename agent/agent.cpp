@@ -15,6 +15,7 @@
 
 #include "agent/agent_libraries.hpp"
 #include "agent/http_server.hpp"
+#include "agent/idle_trim.hpp"
 #include "agent/inventory_poller.hpp"
 #include "agent/landing_page.hpp"
 #include "agent/metrics.hpp"
@@ -137,8 +138,13 @@ class RegistryLoader {
 
 class Router {
  public:
-  Router(ScanService& scans, std::string telemetry_path)
-      : scans_(scans), telemetry_path_(std::move(telemetry_path)), build_{kVersion, kRevision} {}
+  Router(ScanService& scans, std::string telemetry_path, IdleTrim& trim)
+      : scans_(scans),
+        telemetry_path_(std::move(telemetry_path)),
+        build_{kVersion, kRevision},
+        metrics_(trim),
+        page_(trim),
+        api_(trim) {}
 
   HttpResponse operator()(const HttpRequest& req) {
     if (req.path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n", {}, {}, {}};
@@ -248,7 +254,8 @@ Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Co
   HttpServerOptions http;
   http.listen_addresses = settings.listen_addresses;
   http.web = web;
-  auto router = std::make_shared<Router>(scans, settings.telemetry_path);
+  IdleTrim trim;
+  auto router = std::make_shared<Router>(scans, settings.telemetry_path, trim);
   auto server = HttpServer::start(
       http, [router](const HttpRequest& req) { return (*router)(req); }, log);
   if (!server) return server.error();
@@ -277,13 +284,15 @@ Result<int> run_agent(const AgentSettings& settings, const AgentPaths& paths, Co
 
   for (;;) {
     pollfd fds[2] = {{signals->get(), POLLIN, 0}, {watch ? watch->fd() : -1, POLLIN, 0}};
-    int ready = ::poll(fds, 2, watch ? -1 : 2000);
-    if (ready == 0) {  // no watch: compare the file's identity instead
+    int ready = ::poll(fds, 2, shorter_timeout(watch ? -1 : 2000, trim.poll_timeout_ms()));
+    trim.run();
+    if (ready == 0 && !watch) {  // no watch: compare the file's identity instead
       FileStamp now = file_stamp(paths.registry);
       if (now != stamp) registry.reload();
       stamp = now;
       continue;
     }
+    if (ready == 0) continue;  // the trim's turn
     if (ready < 0 && errno != EINTR)
       return make_error(ErrorKind::io, std::string("poll: ") + std::strerror(errno));
     if (fds[1].revents & POLLIN && watch->drain()) registry.reload();

@@ -1,7 +1,5 @@
 #include "agent/render_cache.hpp"
 
-#include <malloc.h>
-
 #include "agent/http_gzip.hpp"
 
 namespace portman::agent {
@@ -13,14 +11,7 @@ RenderCache::Body RenderCache::body(const std::shared_ptr<const Snapshot>& snap,
     body_ = std::make_shared<const std::string>(render());
     gzip_.reset();
     snap_ = snap;
-    // A render allocates and frees thousands of labels: hand that memory back to the system
-    // rather than keep it resident in the thread's malloc arena. At most once a second, so that
-    // an agent scanning on every scrape (--scan.min-interval 0s) does not pay it each time.
-    auto now = std::chrono::steady_clock::now();
-    if (now - last_trim_ >= std::chrono::seconds(1)) {
-      ::malloc_trim(0);
-      last_trim_ = now;
-    }
+    trim_.used();  // the scan and render freed memory: given back once the agent is idle
   }
   return body_;
 }

@@ -114,8 +114,8 @@ std::shared_ptr<const Snapshot> ScanService::scan_now() {
   std::vector<SocketId> sockets;
   sockets.reserve(snap->live.sockets.size());
   for (const auto& s : snap->live.sockets)
-    sockets.emplace_back(s.protocol, s.family, s.address, s.port, s.inode);
-  std::sort(sockets.begin(), sockets.end());
+    sockets.emplace_back(s.port, s.protocol, s.family, s.address, s.inode);
+  if (!std::is_sorted(sockets.begin(), sockets.end())) std::sort(sockets.begin(), sockets.end());
   sockets.erase(std::unique(sockets.begin(), sockets.end()), sockets.end());
   if (!first_scan_) {
     // Sockets in one scan but not the other: all of both, less twice those in both.

@@ -38,7 +38,9 @@ class ScanService {
  private:
   std::shared_ptr<const Snapshot> scan_now();
 
-  using SocketId = std::tuple<Protocol, Family, std::string, std::uint16_t, std::uint64_t>;
+  // In the order a scan sorts its sockets (Scanner::scan), so that a scan's list is sorted as
+  // made.
+  using SocketId = std::tuple<std::uint16_t, Protocol, Family, std::string, std::uint64_t>;
 
   Scanner scanner_;     // used by one scan at a time (scanning_ guards it)
   SourcePlan sources_;  // for the inventory sources' findings and series
