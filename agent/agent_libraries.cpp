@@ -60,7 +60,6 @@ Result<ZlibApi> load_zlib_api(const std::string& soname) {
   Status s = first_error({
       l.bind(api.deflate_init2, "deflateInit2_"),
       l.bind(api.deflate_run, "deflate"),
-      l.bind(api.deflate_bound, "deflateBound"),
       l.bind(api.deflate_end, "deflateEnd"),
   });
   if (!s) return s.error();

@@ -57,7 +57,6 @@ struct ZlibApi {
   SharedLibrary library;
   decltype(&deflateInit2_) deflate_init2 = nullptr;  // deflateInit2() is a macro over it
   decltype(&::deflate) deflate_run = nullptr;        // deflate
-  decltype(&deflateBound) deflate_bound = nullptr;
   decltype(&deflateEnd) deflate_end = nullptr;
 };
 

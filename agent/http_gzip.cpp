@@ -90,12 +90,20 @@ std::optional<std::string> gzip_compress(std::string_view data) {
   Deflater d(zlib);
   if (!d.ok()) return std::nullopt;
   z_stream* zs = d.get();
-  std::string out(zlib.deflate_bound(zs, static_cast<uLong>(data.size())), '\0');
+  // The text format compresses 20:1 and more: a buffer of deflateBound's size (the whole body)
+  // was mostly never written, only zeroed. This one grows when it must.
+  std::string out(data.size() / 8 + 4096, '\0');
   zs->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));  // zlib only reads it
   zs->avail_in = static_cast<uInt>(data.size());
-  zs->next_out = reinterpret_cast<Bytef*>(out.data());
-  zs->avail_out = static_cast<uInt>(out.size());
-  if (zlib.deflate_run(zs, Z_FINISH) != Z_STREAM_END) return std::nullopt;
+  for (;;) {
+    zs->next_out = reinterpret_cast<Bytef*>(out.data() + zs->total_out);
+    zs->avail_out = static_cast<uInt>(out.size() - zs->total_out);
+    const int rc = zlib.deflate_run(zs, Z_FINISH);
+    if (rc == Z_STREAM_END) break;
+    // Z_OK or Z_BUF_ERROR with no room left: more room, and finish again.
+    if ((rc != Z_OK && rc != Z_BUF_ERROR) || zs->avail_out > 0) return std::nullopt;
+    out.resize(out.size() * 2);
+  }
   out.resize(zs->total_out);
   return out;
 }
