@@ -9,7 +9,6 @@
 #include <charconv>
 #include <cstdint>
 #include <optional>
-#include <set>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -190,9 +189,7 @@ void add_listening_family(const Snapshot& snap, const Registry& registry, std::s
 }
 
 void add_registry_families(const Snapshot& snap, const Registry& registry, std::string& out) {
-  std::set<PortKey> listening;
-  for (const ListeningSocket& s : snap.live.sockets)
-    if (s.on_host(snap.live)) listening.insert(s.key());
+  const std::vector<PortKey> listening = snap.live.listening_ports(true);
 
   {
     FamilyBuilder info(out, metric::registered_port_info, registry.entries().size());
@@ -205,7 +202,8 @@ void add_registry_families(const Snapshot& snap, const Registry& registry, std::
   // `for:`); the metadata joins from portman_registered_port_info.
   FamilyBuilder up(out, metric::port_up, registry.entries().size());
   for (const Entry& e : registry.entries())
-    up.add({PortLabel(e.key), to_string(e.key.protocol)}, listening.count(e.key) ? 1 : 0);
+    up.add({PortLabel(e.key), to_string(e.key.protocol)},
+           std::binary_search(listening.begin(), listening.end(), e.key) ? 1 : 0);
 }
 
 void add_finding_families(const Snapshot& snap, const ScanSummary& summary, std::string& out) {

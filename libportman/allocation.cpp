@@ -1,5 +1,7 @@
 #include "libportman/allocation.hpp"
 
+#include <algorithm>
+
 namespace portman {
 
 std::string_view to_string(PortState s) {
@@ -18,9 +20,8 @@ std::string_view to_string(PortState s) {
 
 PortPlanner::PortPlanner(const Config& config, const Registry& registry, const LiveState& live,
                          std::chrono::system_clock::time_point now)
-    : config_(config), registry_(registry) {
+    : config_(config), registry_(registry), listening_(live.listening_ports()) {
   // Any address, both families: a port busy on one address cannot be promised to a new service.
-  for (const auto& s : live.sockets) listening_.insert(s.key());
   for (const ArchivedPort& a : registry.archive()) {
     if (!a.released_at) continue;
     auto until = *a.released_at + config.quarantine;
@@ -33,7 +34,7 @@ PortPlanner::PortPlanner(const Config& config, const Registry& registry, const L
 
 PortState PortPlanner::state(PortKey key) const {
   if (registry_.find(key)) return PortState::allocated;
-  if (listening_.count(key)) return PortState::unregistered;
+  if (std::binary_search(listening_.begin(), listening_.end(), key)) return PortState::unregistered;
   if (!unavailable_reason(key).empty()) return PortState::unavailable;
   return PortState::free;
 }

@@ -5,7 +5,6 @@
 #include <chrono>
 #include <map>
 #include <optional>
-#include <set>
 #include <string_view>
 #include <vector>
 
@@ -40,7 +39,7 @@ class PortPlanner {
  private:
   const Config& config_;
   const Registry& registry_;
-  std::set<PortKey> listening_;
+  std::vector<PortKey> listening_;  // sorted
   std::map<PortKey, std::chrono::system_clock::time_point> quarantined_until_;
 };
 

@@ -1,5 +1,6 @@
 #include "libportman/live_state.hpp"
 
+#include <algorithm>
 #include <chrono>
 
 namespace portman {
@@ -35,6 +36,16 @@ std::string ListeningSocket::container() const {
 
 bool ListeningSocket::on_host(const LiveState& live) const {
   return netns.empty() || live.netns.empty() || netns == live.netns;
+}
+
+std::vector<PortKey> LiveState::listening_ports(bool on_host_only) const {
+  std::vector<PortKey> out;
+  out.reserve(sockets.size());
+  for (const ListeningSocket& s : sockets)
+    if (!on_host_only || s.on_host(*this)) out.push_back(s.key());
+  if (!std::is_sorted(out.begin(), out.end())) std::sort(out.begin(), out.end());  // a scan's are
+  out.erase(std::unique(out.begin(), out.end()), out.end());
+  return out;
 }
 
 std::string ListeningSocket::holder() const {

@@ -169,6 +169,10 @@ struct LiveState {
   // One line each for `check` and `scan` about a source that could not be asked, e.g.
   // "docker: cannot connect to unix:///var/run/docker.sock: permission denied".
   std::vector<std::string> notes;
+
+  // The ports something listens on, sorted, each once (any address, both families); with
+  // `on_host_only`, only sockets of the scanned network namespace (ListeningSocket::on_host).
+  std::vector<PortKey> listening_ports(bool on_host_only = false) const;
 };
 
 }  // namespace portman
