@@ -80,12 +80,7 @@ BENCH_NAME=agent-bench
 source "$HERE/lib.sh"
 
 if [[ ${BENCH_IN_NETNS:-} != 1 ]]; then
-  [[ $(id -u) == 0 ]] || { echo "agent.sh: needs root (unshare -n, every process's /proc)" >&2; exit 2; }
-  NODE_EXPORTER=${NODE_EXPORTER:-/usr/bin/prometheus-node-exporter}
-  [[ -x $NODE_EXPORTER ]] || { echo "agent.sh: $NODE_EXPORTER missing (apt-get install prometheus-node-exporter)" >&2; exit 2; }
-  for tool in curl wrk ss python3 g++ unshare ip; do
-    command -v "$tool" >/dev/null || { echo "agent.sh: $tool is missing" >&2; exit 2; }
-  done
+  require_agent_bench agent.sh curl wrk ss python3 g++ unshare ip
   ensure_portman
   [[ -n $OUT ]] || OUT=$(mktemp -d /tmp/portman-agent-bench.XXXXXX)
   mkdir -p "$OUT"

@@ -50,12 +50,7 @@ BENCH_NAME=agent-ab
 source "$HERE/lib.sh"
 
 if [[ ${BENCH_IN_NETNS:-} != 1 ]]; then
-  [[ $(id -u) == 0 ]] || { echo "agent_ab.sh: needs root (unshare -n)" >&2; exit 2; }
-  NODE_EXPORTER=${NODE_EXPORTER:-/usr/bin/prometheus-node-exporter}
-  [[ -x $NODE_EXPORTER ]] || { echo "agent_ab.sh: $NODE_EXPORTER missing (apt-get install prometheus-node-exporter)" >&2; exit 2; }
-  for tool in curl python3 g++ unshare ip; do
-    command -v "$tool" >/dev/null || { echo "agent_ab.sh: $tool is missing" >&2; exit 2; }
-  done
+  require_agent_bench agent_ab.sh curl python3 g++ unshare ip
   [[ -n $OUT ]] || OUT=$(mktemp -d /tmp/portman-agent-ab.XXXXXX)
   mkdir -p "$OUT"
   export NODE_EXPORTER

@@ -14,6 +14,20 @@ ensure_portman() {
   fi
 }
 
+# What an agent benchmark needs before it enters its namespace: root, node_exporter (sets
+# NODE_EXPORTER, default /usr/bin/prometheus-node-exporter) and each TOOL; else one line, exit 2.
+require_agent_bench() {  # SCRIPT TOOL...
+  local script=$1 tool
+  shift
+  [[ $(id -u) == 0 ]] || { echo "$script: needs root (unshare -n, every process's /proc)" >&2; exit 2; }
+  NODE_EXPORTER=${NODE_EXPORTER:-/usr/bin/prometheus-node-exporter}
+  [[ -x $NODE_EXPORTER ]] ||
+    { echo "$script: $NODE_EXPORTER missing (apt-get install prometheus-node-exporter)" >&2; exit 2; }
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || { echo "$script: $tool is missing" >&2; exit 2; }
+  done
+}
+
 # Every process a bench script starts, by pid, stopped on exit (`trap stop_all EXIT`): TERM, up
 # to 3 s, then KILL. Inside a network namespace, the namespace goes with the last of them.
 declare -A PIDS=()
