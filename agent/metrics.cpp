@@ -315,11 +315,10 @@ std::optional<SelfStat> read_self_stat() {
 
   std::optional<double> boot_time;
   if (auto proc_stat = read_whole_file("/proc/stat", 1 << 20)) {
-    std::string_view rest = *proc_stat;
-    auto at = rest.starts_with("btime ") ? 0 : rest.find("\nbtime ");
-    if (at != std::string_view::npos) {
-      rest.remove_prefix(at + (rest[at] == '\n' ? 7 : 6));
-      boot_time = number(rest.substr(0, rest.find('\n')));
+    for (std::string_view rest = *proc_stat; !rest.empty() && !boot_time;) {
+      const auto eol = std::min(rest.find('\n'), rest.size());
+      if (rest.starts_with("btime ")) boot_time = number(rest.substr(6, eol - 6));
+      rest.remove_prefix(std::min(eol + 1, rest.size()));
     }
   }
   auto utime = field(14), stime = field(15), start = field(22), vsize = field(23), rss = field(24);

@@ -6,7 +6,6 @@
 #include <charconv>
 #include <cstring>
 #include <string>
-#include <tuple>
 #include <utility>
 #include <vector>
 
@@ -68,10 +67,7 @@ OwnerFindings holders_of(const std::vector<HeldSocket>& records, const OwnerQuer
       f->second.euid = r.euid;
     }
   }
-  std::sort(out.holders.begin(), out.holders.end(), [](const HeldBy& a, const HeldBy& b) {
-    return std::tie(a.inode, a.holder.pid, a.holder.fd) <
-           std::tie(b.inode, b.holder.pid, b.holder.fd);
-  });
+  std::sort(out.holders.begin(), out.holders.end());
   out.holders.erase(std::unique(out.holders.begin(), out.holders.end(),
                                 [](const HeldBy& a, const HeldBy& b) {
                                   return a.inode == b.inode && a.holder.pid == b.holder.pid;

@@ -11,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <tuple>
 #include <unordered_map>
 #include <vector>
 
@@ -45,6 +46,10 @@ struct HeldBy {
   std::uint64_t inode = 0;
   Holding holder;
   bool operator==(const HeldBy&) const = default;
+  // By inode, then pid, then fd: a process's lowest fd on a socket comes first.
+  bool operator<(const HeldBy& o) const {
+    return std::tie(inode, holder.pid, holder.fd) < std::tie(o.inode, o.holder.pid, o.holder.fd);
+  }
 };
 
 struct OwnerFindings {

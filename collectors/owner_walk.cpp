@@ -255,9 +255,7 @@ class WalkOwnerSource final : public OwnerSource {
     out.unreadable = walk.unreadable();
     for (InodeSlot& slot : walk.slots())
       for (const Holding& h : slot.holders) out.holders.push_back({slot.inode, h});
-    std::sort(out.holders.begin(), out.holders.end(), [](const HeldBy& a, const HeldBy& b) {
-      return a.inode != b.inode ? a.inode < b.inode : a.holder < b.holder;
-    });
+    std::sort(out.holders.begin(), out.holders.end());
     return out;
   }
 

@@ -3,7 +3,6 @@
 #include <arpa/inet.h>
 
 #include <algorithm>
-#include <charconv>
 #include <span>
 #include <utility>
 
@@ -169,10 +168,7 @@ std::vector<Finding> compare(const Registry& registry, const LiveState& live,
       if (!s->workload->image.empty()) ((out += " (") += s->workload->image) += ')';
     } else if (const Owner* o = s->main_owner()) {
       out += o->process;
-      out += " (pid ";
-      char pid[16];
-      out.append(pid, std::to_chars(pid, pid + sizeof pid, o->pid).ptr);
-      out += ')';
+      ((out += " (pid ") += std::to_string(o->pid)) += ')';  // short: no allocation
     } else {
       out += "an unknown process";
     }
@@ -253,8 +249,7 @@ std::vector<Finding> compare(const Registry& registry, const LiveState& live,
         detail.reserve(128);
         append_who(detail, sockets.front());
         detail += " listens but the port is not registered; run: portman allocate NAME -p ";
-        char port[8];
-        detail.append(port, std::to_chars(port, port + sizeof port, key.port).ptr);
+        detail += std::to_string(key.port);
         if (key.protocol == Protocol::udp) detail += " --udp";
         add(FindingKind::unregistered, key, nullptr, sockets.front(), std::move(detail));
       }
