@@ -10,6 +10,7 @@
 #include <vector>
 
 #if PORTMAN_HAVE_BPF
+#include <fcntl.h>
 #include <linux/bpf.h>
 #include <linux/capability.h>
 #include <sys/socket.h>
@@ -22,6 +23,8 @@
 
 #include "collectors/bpf/owner_record.h"
 #include "collectors/bpf/owners_loader.h"
+#include "collectors/proc_io.hpp"
+#include "collectors/proc_process.hpp"
 #include "libportman/unique_fd.hpp"
 #include "libportman/whole_file.hpp"
 #endif
@@ -117,6 +120,26 @@ std::string load_error(int err) {
   return why + " (needs Linux 5.17 or later with BTF, /sys/kernel/btf/vmlinux)";
 }
 
+// Appends a record for every socket process `pid` holds, read from /proc/PID/fd: for a process
+// with more listening sockets than one call of the program may report (PORTMAN_OWNER_OVERFLOW).
+// Its other sockets come too, connected or not: records are joined to the scan's sockets by
+// inode, so those match nothing. A process that exited meanwhile adds nothing.
+void append_fd_sockets(pid_t pid, std::vector<HeldSocket>& out) {
+  UniqueFd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  UniqueFd dir = proc ? open_dir_at(proc.get(), RelPath(pid).add("/fd").c_str()) : UniqueFd();
+  if (!dir) return;
+  DirLister lister;
+  lister.list(dir.get(), [&](std::string_view name, unsigned char) {
+    char buf[64];
+    auto target = read_link_at(dir.get(), name.data(), buf);  // d_name is NUL-terminated
+    auto inode = target ? parse_socket_link(*target) : std::nullopt;
+    int fd = -1;
+    if (inode && std::from_chars(name.data(), name.data() + name.size(), fd).ec == std::errc{})
+      out.push_back(HeldSocket{*inode, {pid, fd}, {}, {}});
+    return true;
+  });
+}
+
 class LoadedBpfOwnerSource final : public BpfOwnerSource {
  public:
   LoadedBpfOwnerSource(portman_owners* skel, BpfOwnerFilter filter, UniqueFd probe)
@@ -144,6 +167,7 @@ class LoadedBpfOwnerSource final : public BpfOwnerSource {
     static_assert(sizeof(portman_owner_process) == sizeof(portman_owner_record));
     const std::size_t want = filter_.first_only ? 2 : records_.size();
     std::optional<portman_owner_process> process;  // the last process record read
+    std::vector<pid_t> overflowed;                 // processes to read from /proc instead
     for (;;) {
       ssize_t n = ::read(iter.get(), records_.data(), want * sizeof(portman_owner_record));
       if (n < 0 && errno == EINTR) continue;
@@ -157,6 +181,12 @@ class LoadedBpfOwnerSource final : public BpfOwnerSource {
           std::memcpy(&process.emplace(), &r, sizeof r);
           continue;
         }
+        if (r.protocol == PORTMAN_OWNER_OVERFLOW) {  // laid out as a process record
+          portman_owner_process over;
+          std::memcpy(&over, &r, sizeof r);
+          overflowed.push_back(static_cast<pid_t>(over.pid));
+          continue;
+        }
         HeldSocket& held = out.emplace_back(
             HeldSocket{r.inode, {static_cast<pid_t>(r.pid), static_cast<int>(r.fd)}, {}, {}});
         if (process && process->pid == r.pid) {
@@ -166,6 +196,11 @@ class LoadedBpfOwnerSource final : public BpfOwnerSource {
       }
       if (n == 0 || filter_.first_only) break;
     }
+    // After the records of the program: holders_of keeps a process's facts from its first
+    // record, which came with them, and drops the sockets found twice.
+    std::sort(overflowed.begin(), overflowed.end());
+    overflowed.erase(std::unique(overflowed.begin(), overflowed.end()), overflowed.end());
+    for (pid_t pid : overflowed) append_fd_sockets(pid, out);
     last_count_ = out.size();
     if (!portman_owners_knew_sockets(skel_))
       return make_error(ErrorKind::io,

@@ -3,8 +3,9 @@
  * /proc/PID/comm and /proc/PID/status would say of its name and effective uid (so that they need
  * not be read). The last byte tells them apart. 24 bytes, because all the records the program
  * writes for one process must fit the iterator's 32 KiB buffer (the kernel refuses the
- * iteration otherwise): 1,364 sockets per process. Shared by the BPF program (C, clang -target
- * bpf) and the reader (C++), so that both agree on the layout; fixed-size fields only. */
+ * iteration otherwise): up to 1,363 sockets per process, then an overflow record. Shared by the
+ * BPF program (C, clang -target bpf) and the reader (C++), so that both agree on the layout;
+ * fixed-size fields only. */
 #ifndef PORTMAN_OWNER_RECORD_H
 #define PORTMAN_OWNER_RECORD_H
 
@@ -19,6 +20,10 @@ struct portman_owner_record {
 };
 
 #define PORTMAN_OWNER_PROCESS 0xff /* `kind` of a process record; never a protocol above */
+/* `kind` of an overflow record: the process `pid` holds more listening sockets than one call of
+ * the program can write (MAX_SOCKETS_PER_CALL in owners.bpf.c); the records before it are some
+ * of them, and the reader finds the rest in /proc/PID/fd. */
+#define PORTMAN_OWNER_OVERFLOW 0xfe
 
 struct portman_owner_process {
   unsigned int pid;   /* as in the socket records that follow */

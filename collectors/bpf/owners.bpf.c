@@ -34,6 +34,10 @@
 #define MAX_PID_LEVEL 32
 #define SLOTS 8               /* fd slots read at once; fd arrays are a multiple of 64 long */
 #define MAX_CHUNKS (1U << 23) /* bpf_loop's own limit: 64 Mi fds */
+/* The socket records one call (one task) may write. A call's records must fit the iterator's
+ * 32 KiB buffer at once, or the kernel fails the whole iteration: the process record, this many
+ * sockets and an overflow record make 1,365 records of 24 bytes, 32,760 bytes. */
+#define MAX_SOCKETS_PER_CALL 1363
 
 /* Filters, fixed before load (rodata): 0 means "any". */
 const volatile __u32 target_netns = 0; /* inode of the network namespace to report */
@@ -63,6 +67,11 @@ char last_comm[16] = {};
  * call, not kept per task: when a task's records do not fit what is left of the buffer, the
  * kernel drops them and calls the program again for that task on the next read. */
 __u8 described = 0;
+/* The socket records this call has written, and whether it gave up on the rest of the task's
+ * sockets: then one overflow record names the process, and the reader reads its fds from
+ * /proc instead (owner_bpf.cpp). Reset on each call, as `described` is. */
+__u32 written = 0;
+__u8 overflowed = 0;
 /* The chunk of the fd array being read. Here rather than on the stack: the verifier tracks what
  * each stack slot holds and explored the filter loop below for every mix of kept and cleared
  * slots (18 ms to load), while a map value is just memory to it. */
@@ -154,6 +163,14 @@ static __always_inline void emit_if_listening(struct table_walk* w, struct file*
 
   int pid = pid_for_reader(w->task);
   if (pid <= 0) return; /* outside the reader's pid namespace: its /proc cannot show it */
+  if (written >= MAX_SOCKETS_PER_CALL) {
+    struct portman_owner_process over = {};
+    over.pid = (__u32)pid;
+    over.kind = PORTMAN_OWNER_OVERFLOW;
+    bpf_seq_write(w->seq, &over, sizeof over);
+    overflowed = 1;
+    return;
+  }
 
   struct portman_owner_record rec = {};
   rec.inode = BPF_CORE_READ((struct socket_alloc*)sock, vfs_inode.i_ino);
@@ -173,6 +190,7 @@ static __always_inline void emit_if_listening(struct table_walk* w, struct file*
     described = 1;
   }
   bpf_seq_write(w->seq, &rec, sizeof rec);
+  written++;
   emitted = 1;
 }
 
@@ -184,7 +202,7 @@ static long visit_slot(__u32 i, void* data) {
   struct table_walk* w = data;
   struct file* f = slots[i & (SLOTS - 1)];
   if (f) emit_if_listening(w, f, w->base + i);
-  return first_only && emitted;
+  return (first_only && emitted) || overflowed;
 }
 
 /* bpf_loop's callback: slots [chunk * SLOTS, chunk * SLOTS + SLOTS) of the fd array, read in one
@@ -215,7 +233,7 @@ static long walk_slots(__u32 chunk, void* data) {
   if (!sockets_in_chunk) return 0;
   w->base = base;
   bpf_loop(SLOTS, visit_slot, w, 0);
-  return first_only && emitted;
+  return (first_only && emitted) || overflowed;
 }
 
 SEC("iter/task")
@@ -223,6 +241,8 @@ int portman_owners(struct bpf_iter__task* ctx) {
   struct task_struct* task = ctx->task;
   if (!task) return 0; /* the last call of an iteration */
   described = 0;
+  written = 0;
+  overflowed = 0;
   if (first_only && emitted) return 0;
   if (!reader_known) know_reader();
   if (!socket_fops) return 0;

@@ -3,7 +3,8 @@
 //                 [--fd N] SPEC...
 //   SPEC: tcp:ADDR:PORT or udp:ADDR:PORT (ADDR numeric; IPv6 in brackets: tcp:[::1]:8080), or
 //   udpclient:ADDR:PORT: a UDP client that sends one datagram there without binding, so that the
-//   kernel gives it a wildcard address and an ephemeral port (IPv4)
+//   kernel gives it a wildcard address and an ephemeral port (IPv4). PORT may be a range,
+//   FIRST-LAST: one socket on each port of it (the fd limit is raised to allow them).
 // --fd N moves the sockets to fds N, N+1, ... (a table grown past its first 64 slots).
 // --euid N: once the sockets are open, run with effective uid N (the real one stays); --name
 // NAME: then rename the process (what /proc/PID/comm shows).
@@ -11,6 +12,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -102,6 +104,24 @@ int main(int argc, char** argv) {
       first_fd = std::atoi(argv[++i]);
     else
       specs.push_back(a);
+  }
+  // PROTO:ADDR:FIRST-LAST: one spec per port.
+  std::vector<std::string> ports;
+  for (const auto& s : specs) {
+    auto last = s.rfind(':');
+    auto dash = s.find('-', last);
+    if (dash == std::string::npos) {
+      ports.push_back(s);
+      continue;
+    }
+    int first = std::atoi(s.c_str() + last + 1), end = std::atoi(s.c_str() + dash + 1);
+    for (int p = first; p <= end; ++p) ports.push_back(s.substr(0, last + 1) + std::to_string(p));
+  }
+  specs = std::move(ports);
+  rlimit files{};
+  if (::getrlimit(RLIMIT_NOFILE, &files) == 0 && files.rlim_cur < specs.size() + 64) {
+    files.rlim_cur = std::min<rlim_t>(files.rlim_max, specs.size() + 64);
+    ::setrlimit(RLIMIT_NOFILE, &files);
   }
   if (uid >= 0) {
     // Create the sockets as that user, as a service started under User= would.

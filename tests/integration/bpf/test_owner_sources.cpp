@@ -167,6 +167,32 @@ TEST_CASE("check PORT with bpf names the owners procfs names for that port only"
   CHECK(bpf["sockets"] == walk["sockets"]);
 }
 
+TEST_CASE(
+    "bpf names every owner of a process with more listening sockets than one call of the "
+    "program reports, and of the processes after it") {
+  TempDir dir;
+  require_bpf(dir);
+  // 1,500 TCP listeners and 100 UDP sockets in one process and its worker: more records than the
+  // iterator's buffer takes for one task (1,363 sockets), which once failed the whole iteration.
+  Listener many({"--fork", "1", "tcp:127.0.0.1:20000-21499", "udp:127.0.0.1:22000-22099"});
+  Listener after({"tcp:127.0.0.1:18609"});  // started later: visited after the big one
+  json bpf = scan(dir, "bpf");
+  json walk = scan(dir, "procfs");
+  CHECK(bpf["owner_source"] == "bpf");
+  CHECK(bpf["sockets_owner_unknown"] == 0);
+  CHECK(bpf["listening"].size() >= 1601);
+  CHECK(owners_by_socket(bpf) == owners_by_socket(walk));
+  for (int port : {20000, 20700, 21499}) {
+    std::vector<int> owners = pids_on(bpf, port);
+    REQUIRE(owners.size() == 2);  // the process and its worker
+    CHECK(owners.front() == many.pid());
+  }
+  CHECK(pids_on(bpf, 22099, "udp").size() == 2);
+  CHECK(pids_on(bpf, 18609) == std::vector<int>{after.pid()});
+  for (const auto& s : bpf["listening"])
+    if (s["port"] == 21499) CHECK(s["process"] == "test_listener");
+}
+
 namespace {
 
 struct NestedScans {
