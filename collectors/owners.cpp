@@ -23,6 +23,7 @@
 #include <vector>
 
 #include "collectors/owner_bpf.hpp"
+#include "collectors/owner_fallback.hpp"
 #include "collectors/owner_walk.hpp"
 #include "collectors/proc_io.hpp"
 #include "collectors/proc_process.hpp"
@@ -157,6 +158,8 @@ bool procfs_shows_own_pids(const std::string& procfs) {
 
 class OwnersCollector final : public Collector {
  public:
+  using Clock = OwnerFallback::Clock;
+
   OwnersCollector(CollectorOptions options, std::string method)
       : options_(std::move(options)),
         method_(std::move(method)),
@@ -169,7 +172,7 @@ class OwnersCollector final : public Collector {
   // sockets found call for (their namespace), and runs it again otherwise.
   void prepare(const ScanScope& scope) override {
     prefetch_ = {};  // waits for one still running (a scan that never collected)
-    if (!scope.owners || method_ == "procfs" || !fallback_.empty()) return;
+    if (!scope.owners || method_ == "procfs" || fallback_.walking(Clock::now())) return;
     if (!procfs_shows_own_pids(options_.procfs.string())) return;  // collect() says why
     BpfOwnerFilter guess;
     if (scope.only) guess.port = scope.only->port;
@@ -209,7 +212,7 @@ class OwnersCollector final : public Collector {
     if (prefetch_.valid()) pre = prefetch_.get();
     if (pre && pre->load_error) {
       if (method_ == "bpf") return refused_bpf(*pre->load_error);
-      fall_back(pre->load_error->message);
+      fall_back(pre->load_error->message, kForGood);
     } else if (pre && pre->loaded) {
       bpf_ = std::move(pre->loaded);
     }
@@ -263,10 +266,11 @@ class OwnersCollector final : public Collector {
                                         ? Result<OwnerFindings>(holders_of(*pre->records, query))
                                         : Result<OwnerFindings>(pre->records.error());
       if (!found && !walking && method_ == "auto") {
-        fall_back(found.error().message);  // a BPF read that fails once is not retried
+        fall_back(found.error().message, kForNow);  // tried again after a pause
         return collect(scope, state);
       }
       if (!found) return found.error();
+      if (!walking) fallback_.bpf_worked();
       // The iterator reports only sockets that still listen when it reaches them: each socket
       // it found a holder for was there after asked_at. The walk finds sockets by fd alone.
       if (!walking) state.later_look = held_since(asked_at, *found);
@@ -290,7 +294,7 @@ class OwnersCollector final : public Collector {
       }
     }
     state.owner_source = std::string((*source)->name());
-    state.owner_source_fallback = fallback_;
+    state.owner_source_fallback = fallback_.why();
     state.samples.push_back({&kOwnerSourceInfoMetric, {state.owner_source}, 1.0});
     state.processes_unreadable += last_unreadable_;
     for (ListeningSocket& s : state.sockets) {
@@ -315,15 +319,16 @@ class OwnersCollector final : public Collector {
   // The source for this run. The BPF program is loaded on the first run that needs owners and
   // kept (the agent re-iterates it every scan); loaded again only when its filter is narrower
   // than this run needs (sockets of other namespaces appeared). With method auto, a program the
-  // kernel refuses sends every later run to the walk, and fallback_ says why.
+  // kernel refuses sends every later run to the walk, and fallback_ says why (an iteration that
+  // fails, only the runs of a pause: owner_fallback.hpp).
   Result<OwnerSource*> pick_source(const ScanScope& scope, const LiveState& state) {
-    if (method_ == "procfs" || !fallback_.empty()) return walk_.get();
+    if (method_ == "procfs" || fallback_.walking(Clock::now())) return walk_.get();
     if (!procfs_shows_own_pids(options_.procfs.string())) {
       std::string why = "--path.procfs " + options_.procfs.string() +
                         " does not number processes as portman's own pid namespace does, and "
                         "the BPF iterator reports those numbers";
       if (method_ == "bpf") return make_error(ErrorKind::bad_input, "owners.method bpf: " + why);
-      fall_back(why);
+      fall_back(why, kForGood);
       return walk_.get();
     }
     BpfOwnerFilter need;
@@ -334,7 +339,7 @@ class OwnersCollector final : public Collector {
     auto loaded = load_bpf_owner_source(need);
     if (!loaded) {
       if (method_ == "bpf") return refused_bpf(loaded.error());
-      fall_back(loaded.error().message);
+      fall_back(loaded.error().message, kForGood);
       return walk_.get();
     }
     bpf_ = std::move(*loaded);
@@ -369,9 +374,13 @@ class OwnersCollector final : public Collector {
     return netns_inode(std::string_view(buf, static_cast<std::size_t>(n)));
   }
 
-  void fall_back(std::string why) {
+  static constexpr bool kForGood = true, kForNow = false;
+  void fall_back(std::string why, bool for_good) {
     bpf_.reset();
-    fallback_ = std::move(why);
+    if (for_good)
+      fallback_.for_good(std::move(why));
+    else
+      fallback_.for_now(std::move(why), Clock::now());
   }
 
   // True when every cached holder still has the socket open at the same fd. Any change (a
@@ -480,7 +489,7 @@ class OwnersCollector final : public Collector {
   std::string method_;  // auto, bpf or procfs (checked by the factory)
   std::unique_ptr<OwnerSource> walk_;
   std::unique_ptr<BpfOwnerSource> bpf_;  // loaded on first use, kept
-  std::string fallback_;                 // why auto uses the walk; empty until it has to
+  OwnerFallback fallback_;               // whether and why auto uses the walk
   std::unordered_map<std::uint64_t, Cached> cache_;  // inode -> holders found earlier
   // pid -> what owner shows about it, shared with every socket it holds (scans in flight too)
   std::unordered_map<pid_t, std::shared_ptr<const Owner>> details_;
