@@ -488,8 +488,8 @@ class OwnersCollector final : public Collector {
   CollectorOptions options_;
   std::string method_;  // auto, bpf or procfs (checked by the factory)
   std::unique_ptr<OwnerSource> walk_;
-  std::unique_ptr<BpfOwnerSource> bpf_;  // loaded on first use, kept
-  OwnerFallback fallback_;               // whether and why auto uses the walk
+  std::unique_ptr<BpfOwnerSource> bpf_;              // loaded on first use, kept
+  OwnerFallback fallback_;                           // whether and why auto uses the walk
   std::unordered_map<std::uint64_t, Cached> cache_;  // inode -> holders found earlier
   // pid -> what owner shows about it, shared with every socket it holds (scans in flight too)
   std::unordered_map<pid_t, std::shared_ptr<const Owner>> details_;
