@@ -139,11 +139,18 @@ std::shared_ptr<const Snapshot> ScanService::scan_now() {
   for (const auto& r : snap->live.runs)
     if (!r.success) log_.warn("collector failed", {{"collector", r.collector}, {"err", r.error}});
   // owners.method auto on a kernel or with privileges that refuse BPF: expected, so said once
-  // and only at debug level.
+  // and only at debug level. A BPF iteration that failed after a good load is not: a warning,
+  // and a line when BPF works again after the pause.
   if (const std::string& why = snap->live.owner_source_fallback;
       !why.empty() && why != owner_fallback_logged_) {
-    log_.debug("owners from the /proc walk", {{"why", why}});
+    if (snap->live.owner_source_retry)
+      log_.warn("owners from the /proc walk for a while; BPF is tried again later", {{"why", why}});
+    else
+      log_.debug("owners from the /proc walk", {{"why", why}});
     owner_fallback_logged_ = why;
+  } else if (why.empty() && !owner_fallback_logged_.empty() && snap->live.owner_source == "bpf") {
+    log_.info("owners from the BPF iterator again");
+    owner_fallback_logged_.clear();
   }
   if (log_.enabled(LogLevel::debug))
     log_.debug("scan done", {{"sockets", std::to_string(snap->live.sockets.size())},

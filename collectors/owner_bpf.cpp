@@ -49,7 +49,7 @@ Result<OwnerFindings> BpfOwnerSource::find(const OwnerQuery& query) {
   return holders_of(*records, query);
 }
 
-OwnerFindings holders_of(const std::vector<HeldSocket>& records, const OwnerQuery& query) {
+OwnerFindings holders_of(const BpfRecords& records, const OwnerQuery& query) {
   std::vector<std::uint64_t> sorted;  // the query's own order when it is sorted (the collector's)
   const std::vector<std::uint64_t>* asked = &query.inodes;
   if (!std::is_sorted(asked->begin(), asked->end())) {
@@ -58,9 +58,10 @@ OwnerFindings holders_of(const std::vector<HeldSocket>& records, const OwnerQuer
     asked = &sorted;
   }
   OwnerFindings out;
-  out.holders.reserve(records.size());
+  out.unreadable = records.unreadable;
+  out.holders.reserve(records.held.size());
   pid_t described = 0;  // a process's records come one after another: its facts are kept once
-  for (const HeldSocket& r : records) {
+  for (const HeldSocket& r : records.held) {
     if (!std::binary_search(asked->begin(), asked->end(), r.inode)) continue;  // not asked about
     out.holders.push_back({r.inode, r.holder});
     if (r.holder.pid == described) continue;
@@ -112,32 +113,54 @@ bool privileged_for_bpf() {
   return has(CAP_SYS_ADMIN) || (has(CAP_BPF) && has(CAP_PERFMON));
 }
 
+// What would make a refused program load.
+std::string refusal_hint(int err) {
+  if (!privileged_for_bpf()) return " (needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)";
+  if (err == EPERM || err == EACCES) return " (kernel lockdown, or a security module)";
+  return " (needs Linux 5.17 or later with BTF, /sys/kernel/btf/vmlinux)";
+}
+
+// Whether a load that failed with `err` may work later: memory, fd and process limits pass; the
+// kernel's refusals (privileges, version, BTF, lockdown) are the same every time.
+bool may_pass(int err) {
+  return err == ENOMEM || err == EMFILE || err == ENFILE || err == EAGAIN || err == EINTR ||
+         err == EBUSY;
+}
+
 // Why the kernel refused the program, with what would make it load.
-std::string load_error(int err) {
+Error load_error(int err) {
   std::string why = "cannot load the BPF owners iterator: " + errno_text(err);
-  if (!privileged_for_bpf()) return why + " (needs CAP_BPF and CAP_PERFMON, or CAP_SYS_ADMIN)";
-  if (err == EPERM || err == EACCES) return why + " (kernel lockdown, or a security module)";
-  return why + " (needs Linux 5.17 or later with BTF, /sys/kernel/btf/vmlinux)";
+  if (may_pass(err)) return make_error(ErrorKind::io, why);
+  return make_error(ErrorKind::refused, why + refusal_hint(err));
 }
 
 // Appends a record for every socket process `pid` holds, read from /proc/PID/fd: for a process
 // with more listening sockets than one call of the program may report (PORTMAN_OWNER_OVERFLOW).
 // Its other sockets come too, connected or not: records are joined to the scan's sockets by
-// inode, so those match nothing. A process that exited meanwhile adds nothing.
-void append_fd_sockets(pid_t pid, std::vector<HeldSocket>& out) {
-  UniqueFd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
-  UniqueFd dir = proc ? open_dir_at(proc.get(), RelPath(pid).add("/fd").c_str()) : UniqueFd();
-  if (!dir) return;
+// inode, so those match nothing. A process that exited meanwhile adds nothing; one whose fds
+// this process may not read is counted in `out.unreadable`.
+void append_fd_sockets(int proc_fd, pid_t pid, BpfRecords& out) {
+  UniqueFd dir = open_dir_at(proc_fd, RelPath(pid).add("/fd").c_str());
+  if (!dir) {
+    out.unreadable += is_denied(errno);
+    return;
+  }
+  bool denied = false;
   DirLister lister;
-  lister.list(dir.get(), [&](std::string_view name, unsigned char) {
+  int err = lister.list(dir.get(), [&](std::string_view name, unsigned char) {
     char buf[64];
     auto target = read_link_at(dir.get(), name.data(), buf);  // d_name is NUL-terminated
-    auto inode = target ? parse_socket_link(*target) : std::nullopt;
+    if (!target) {
+      denied = is_denied(errno);
+      return !denied;
+    }
+    auto inode = parse_socket_link(*target);
     int fd = -1;
     if (inode && std::from_chars(name.data(), name.data() + name.size(), fd).ec == std::errc{})
-      out.push_back(HeldSocket{*inode, {pid, fd}, {}, {}});
+      out.held.push_back(HeldSocket{*inode, {pid, fd}, {}, {}});
     return true;
   });
+  out.unreadable += denied || is_denied(err);
 }
 
 class LoadedBpfOwnerSource final : public BpfOwnerSource {
@@ -150,8 +173,9 @@ class LoadedBpfOwnerSource final : public BpfOwnerSource {
 
   const BpfOwnerFilter& filter() const override { return filter_; }
 
-  Result<std::vector<HeldSocket>> iterate() override {
-    std::vector<HeldSocket> out;
+  Result<BpfRecords> iterate() override {
+    BpfRecords records;
+    std::vector<HeldSocket>& out = records.held;
     out.reserve(last_count_);  // about as many as last time: no regrowing
     // .bss outlives an iteration of the link: the first-only flag must start clear each time.
     portman_owners_reset(skel_);
@@ -200,12 +224,20 @@ class LoadedBpfOwnerSource final : public BpfOwnerSource {
     // record, which came with them, and drops the sockets found twice.
     std::sort(overflowed.begin(), overflowed.end());
     overflowed.erase(std::unique(overflowed.begin(), overflowed.end()), overflowed.end());
-    for (pid_t pid : overflowed) append_fd_sockets(pid, out);
+    if (!overflowed.empty()) {
+      UniqueFd proc(::open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+      for (pid_t pid : overflowed) {
+        if (proc)
+          append_fd_sockets(proc.get(), pid, records);
+        else
+          ++records.unreadable;
+      }
+    }
     last_count_ = out.size();
     if (!portman_owners_knew_sockets(skel_))
       return make_error(ErrorKind::io,
                         "the BPF owners iterator could not read its probe socket's file");
-    return out;
+    return records;
   }
 
  private:
@@ -235,8 +267,7 @@ Result<std::unique_ptr<BpfOwnerSource>> load_bpf_owner_source(const BpfOwnerFilt
                       "cannot open the BPF owners iterator's probe socket: " + errno_text(errno));
   f.probe_fd = static_cast<unsigned>(probe.get());
   portman_owners* skel = nullptr;
-  if (int err = portman_owners_open(&f, &skel); err != 0)
-    return make_error(ErrorKind::io, load_error(-err));
+  if (int err = portman_owners_open(&f, &skel); err != 0) return load_error(-err);
   return std::unique_ptr<BpfOwnerSource>(
       std::make_unique<LoadedBpfOwnerSource>(skel, filter, std::move(probe)));
 }
@@ -248,7 +279,7 @@ bool bpf_owner_source_built() {
 }
 
 Result<std::unique_ptr<BpfOwnerSource>> load_bpf_owner_source(const BpfOwnerFilter&) {
-  return make_error(ErrorKind::io,
+  return make_error(ErrorKind::refused,
                     "this portman was built without the BPF owners iterator (clang, bpftool or "
                     "libbpf-dev were missing at build time)");
 }

@@ -40,25 +40,34 @@ struct HeldSocket {
   std::optional<uid_t> euid;    // unset where status would show another (user namespace)
 };
 
+// What one iteration reports: its records, and how many processes it could not report whole.
+struct BpfRecords {
+  std::vector<HeldSocket> held;
+  // Processes with more listening sockets than the program writes per process, whose
+  // /proc/PID/fd could not be read either: some of their sockets may lack them as holders.
+  int unreadable = 0;
+};
+
 class BpfOwnerSource : public OwnerSource {
  public:
   std::string_view name() const override { return "bpf"; }
   virtual const BpfOwnerFilter& filter() const = 0;
   // Runs the iterator once: every listening socket its filter lets through, whoever asked. It
   // needs no list of sockets, so it can run while they are dumped (owners.cpp, prepare).
-  virtual Result<std::vector<HeldSocket>> iterate() = 0;
+  virtual Result<BpfRecords> iterate() = 0;
   Result<OwnerFindings> find(const OwnerQuery& query) override;
 };
 
 // What `query` asks of one iteration's records: the holders of its sockets, one per process (by
 // its lowest fd), in pid order, as the /proc walk reports them.
-OwnerFindings holders_of(const std::vector<HeldSocket>& records, const OwnerQuery& query);
+OwnerFindings holders_of(const BpfRecords& records, const OwnerQuery& query);
 
 // Whether this portman was built with the BPF program.
 bool bpf_owner_source_built();
 
 // Loads the program and its iterator link. Refused with one line saying why: not built in, no
-// privilege, a kernel without the iterator, BTF or kernel-side CO-RE, lockdown.
+// privilege, a kernel without the iterator, BTF or kernel-side CO-RE, lockdown (ErrorKind::refused:
+// the same next time); or failed for want of memory or fds (ErrorKind::io: may pass).
 Result<std::unique_ptr<BpfOwnerSource>> load_bpf_owner_source(const BpfOwnerFilter& filter);
 
 // "net:[4026531840]" -> 4026531840; nullopt for anything else.

@@ -30,6 +30,8 @@ class OwnerFallback {
   bool walking(Clock::time_point now);
   // Why the walk runs (what scan --json and the landing page say); empty when it does not.
   const std::string& why() const { return why_; }
+  // Whether it runs only for a pause, after a failure that may pass.
+  bool passing() const { return !why_.empty() && retry_at_.has_value(); }
 
  private:
   std::string why_;

@@ -212,7 +212,7 @@ class OwnersCollector final : public Collector {
     if (prefetch_.valid()) pre = prefetch_.get();
     if (pre && pre->load_error) {
       if (method_ == "bpf") return refused_bpf(*pre->load_error);
-      fall_back(pre->load_error->message, kForGood);
+      fall_back(*pre->load_error);
     } else if (pre && pre->loaded) {
       bpf_ = std::move(pre->loaded);
     }
@@ -295,6 +295,7 @@ class OwnersCollector final : public Collector {
     }
     state.owner_source = std::string((*source)->name());
     state.owner_source_fallback = fallback_.why();
+    state.owner_source_retry = fallback_.passing();
     state.samples.push_back({&kOwnerSourceInfoMetric, {state.owner_source}, 1.0});
     state.processes_unreadable += last_unreadable_;
     for (ListeningSocket& s : state.sockets) {
@@ -339,7 +340,7 @@ class OwnersCollector final : public Collector {
     auto loaded = load_bpf_owner_source(need);
     if (!loaded) {
       if (method_ == "bpf") return refused_bpf(loaded.error());
-      fall_back(loaded.error().message, kForGood);
+      fall_back(loaded.error());
       return walk_.get();
     }
     bpf_ = std::move(*loaded);
@@ -375,6 +376,10 @@ class OwnersCollector final : public Collector {
   }
 
   static constexpr bool kForGood = true, kForNow = false;
+  // A load the kernel refused stays refused; one that failed for want of memory or fds may not.
+  void fall_back(const Error& load_failed) {
+    fall_back(load_failed.message, load_failed.kind == ErrorKind::refused);
+  }
   void fall_back(std::string why, bool for_good) {
     bpf_.reset();
     if (for_good)
@@ -503,7 +508,7 @@ class OwnersCollector final : public Collector {
     std::int64_t asked_at;  // when the iteration started
     std::unique_ptr<BpfOwnerSource> loaded;
     std::optional<Error> load_error;
-    Result<std::vector<HeldSocket>> records;
+    Result<BpfRecords> records;
   };
   // Last: destroyed first, so that a running prefetch is waited for while bpf_ still exists.
   std::future<Prefetched> prefetch_;

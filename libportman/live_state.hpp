@@ -159,7 +159,8 @@ struct LiveState {
   std::optional<LaterLook> later_look;
   std::string socket_source;          // "netlink" or "procfs": where the sockets came from
   std::string owner_source;           // "bpf" or "procfs": how their owners were found; empty: not
-  std::string owner_source_fallback;  // why owners.method auto used procfs, for a debug log
+  std::string owner_source_fallback;  // why owners.method auto used procfs, for the agent's log
+  bool owner_source_retry = false;    // ... for a pause after a failure: BPF is tried again
   std::string netns;                  // the scanned network namespace, when known
   // The kernel's ip_local_port_range (in the scanned network namespace): unbound UDP clients
   // get their ports from it. Unset when it could not be read.

@@ -324,3 +324,24 @@ TEST_CASE("bpf: an iteration prepared for another port is not taken for a scan o
   REQUIRE(state.sockets[0].owners.size() == 1);
   CHECK(state.sockets[0].owners[0].pid == ::getpid());
 }
+
+TEST_CASE("bpf: a load that fails for want of fds may pass, unlike the kernel's refusals",
+          "[bpf]") {
+  load_or_skip();  // this kernel loads it at all
+  // No fd left: the probe socket (or the loader's maps) cannot be opened.
+  UniqueFd lowest(::open("/dev/null", O_RDONLY | O_CLOEXEC));
+  REQUIRE(lowest);
+  rlimit limit{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &limit) == 0);
+  rlimit none = limit;
+  none.rlim_cur = static_cast<rlim_t>(lowest.get());
+  lowest.reset();
+  REQUIRE(::setrlimit(RLIMIT_NOFILE, &none) == 0);
+  auto loaded = load_bpf_owner_source({});
+  ::setrlimit(RLIMIT_NOFILE, &limit);
+  REQUIRE_FALSE(loaded);
+  INFO(loaded.error().message);
+  CHECK(loaded.error().kind == ErrorKind::io);  // owners.method auto walks for a pause only
+  CHECK_THAT(loaded.error().message, Catch::Contains("Too many open files"));
+  CHECK(load_bpf_owner_source({}));  // and the limit back, it loads
+}

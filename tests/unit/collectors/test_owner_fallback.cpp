@@ -17,6 +17,7 @@ TEST_CASE("owners use BPF until something fails") {
   OwnerFallback f;
   CHECK_FALSE(f.walking(t0));
   CHECK(f.why().empty());
+  CHECK_FALSE(f.passing());
 }
 
 TEST_CASE("a program the kernel refused to load leaves owners to the walk for good") {
@@ -25,6 +26,7 @@ TEST_CASE("a program the kernel refused to load leaves owners to the walk for go
   CHECK(f.walking(t0));
   CHECK(f.walking(t0 + 1000h));
   CHECK(f.why() == "cannot load the BPF owners iterator: Operation not permitted");
+  CHECK_FALSE(f.passing());  // the agent says it once, at debug level: expected
 }
 
 TEST_CASE("after a failed iteration BPF is tried again once the pause is over") {
@@ -33,8 +35,10 @@ TEST_CASE("after a failed iteration BPF is tried again once the pause is over") 
   CHECK(f.walking(t0));
   CHECK(f.walking(t0 + 59s));
   CHECK(f.why() == "cannot read the BPF owners iterator: Cannot allocate memory");
+  CHECK(f.passing());  // the agent warns
   CHECK_FALSE(f.walking(t0 + 60s));
   CHECK(f.why().empty());  // scan --json no longer names a fallback
+  CHECK_FALSE(f.passing());
   CHECK_FALSE(f.walking(t0 + 61s));
 }
 

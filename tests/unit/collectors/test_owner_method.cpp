@@ -138,12 +138,12 @@ TEST_CASE("a loaded BPF filter covers a narrower need and not a wider one") {
 TEST_CASE("one iteration's records answer a query: its sockets only, one holder per process") {
   // Socket 100: pid 30 by fds 9 and 4 (dup'ed), pid 7 by fd 5; socket 200 is not asked about;
   // socket 300 is asked about and held by nobody.
-  const std::vector<HeldSocket> records = {
+  const BpfRecords records{{
       {100, {30, 9}, {"nginx"}, 0},
       {200, {8, 3}, {"other"}, 1},
       {100, {7, 5}, {"sshd"}, std::nullopt},
       {100, {30, 4}, {"nginx"}, 0},
-  };
+  }};
   OwnerQuery query;
   query.inodes = {100, 300};
   OwnerFindings found = holders_of(records, query);
