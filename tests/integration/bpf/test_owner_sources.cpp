@@ -71,6 +71,15 @@ std::map<std::string, json> owners_by_socket(const json& report) {
   return out;
 }
 
+// Skips the test unless a listener may raise its fd limit to `n` (the hard limit allows it).
+void require_file_limit(rlim_t n) {
+  rlimit files{};
+  REQUIRE(::getrlimit(RLIMIT_NOFILE, &files) == 0);
+  if (files.rlim_max < n)
+    portman::test::skip_test(
+        ("RLIMIT_NOFILE allows fewer than " + std::to_string(n) + " fds").c_str());
+}
+
 std::vector<int> pids_on(const json& report, int port, const std::string& protocol = "tcp") {
   std::vector<int> out;
   for (const auto& s : report["listening"])
@@ -174,9 +183,7 @@ TEST_CASE(
     "program reports, and of the processes after it") {
   TempDir dir;
   require_bpf(dir);
-  rlimit files{};
-  REQUIRE(::getrlimit(RLIMIT_NOFILE, &files) == 0);
-  if (files.rlim_max < 1700) portman::test::skip_test("RLIMIT_NOFILE allows fewer than 1,700 fds");
+  require_file_limit(1700);
   // Visited first: its records are in the buffer when the big process comes, whose records then
   // do not fit what is left, so the kernel drops them and runs the program again for it.
   Listener before({"tcp:127.0.0.1:18608"});
@@ -207,9 +214,7 @@ TEST_CASE(
     "holders it could report") {
   TempDir dir;
   require_bpf(dir);
-  rlimit files{};
-  REQUIRE(::getrlimit(RLIMIT_NOFILE, &files) == 0);
-  if (files.rlim_max < 1500) portman::test::skip_test("RLIMIT_NOFILE allows fewer than 1,500 fds");
+  require_file_limit(1500);
   // Another user's process with 1,400 listeners: the program reports 1,363, and its
   // /proc/PID/fd, where the rest would be found, is closed to a root without CAP_SYS_PTRACE.
   Listener many({"--uid", "65534", "tcp:127.0.0.1:20000-21399"});
