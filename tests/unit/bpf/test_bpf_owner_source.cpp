@@ -327,6 +327,11 @@ TEST_CASE("bpf: an iteration prepared for another port is not taken for a scan o
 
 TEST_CASE("bpf: a load that fails for want of fds may pass, unlike the kernel's refusals",
           "[bpf]") {
+#ifdef PORTMAN_SANITIZED
+  // UBSan's type checks open a pipe to probe memory: with no fd left they report every virtual
+  // call as one on an invalid object.
+  portman::test::skip_test("the sanitizers' runtime needs fds of its own");
+#endif
   load_or_skip();  // this kernel loads it at all
   // No fd left: the probe socket (or the loader's maps) cannot be opened.
   UniqueFd lowest(::open("/dev/null", O_RDONLY | O_CLOEXEC));
